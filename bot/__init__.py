@@ -1,0 +1,1 @@
+"""Vivalia crisis assistant: everything that is not a Rasa custom action."""
