@@ -7,6 +7,7 @@ configuration. `.env.example` documents each variable.
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -43,6 +44,11 @@ class Settings:
     web_port: int
     rasa_url: str
     secret_key: str
+    phone_hash_key: bytes
+    twilio_auth_token: str
+    sms_webhook_url: str
+    socketio_allowed_origins: tuple[str, ...]
+    rasa_token: str
     extra: dict = field(default_factory=dict)
 
     @property
@@ -50,19 +56,49 @@ class Settings:
         return self.content_dir / self.language / "answers.yml"
 
 
+def _secret(name: str, var_dir: Path) -> str:
+    """A secret from the environment, else one generated once and kept in var/ (0600), so that
+    a fresh install works without a .env and keeps the same key across restarts."""
+    value = os.environ.get(name, "").strip()
+    if value:
+        return value
+    path = var_dir / f"{name.lower()}.key"
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        var_dir.mkdir(parents=True, exist_ok=True)
+        value = secrets.token_hex(32)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(value)
+        return value
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """Load `.env` once (existing environment variables win) and build the settings."""
     load_dotenv(ROOT / ".env", override=False)
+    var_dir = Path(_env("VAR_DIR", str(ROOT / "var")))
     return Settings(
         root=ROOT,
         language=_env("BOT_LANGUAGE", "fr"),
         content_dir=Path(_env("CONTENT_DIR", str(ROOT / "locales"))),
-        database_url=_env("DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'crisis.db'}"),
+        database_url=_env("DATABASE_URL", f"sqlite:///{var_dir / 'crisis.db'}"),
         nlg_host=_env("NLG_HOST", "127.0.0.1"),
         nlg_port=_env_int("NLG_PORT", 5056),
         web_host=_env("WEB_HOST", "0.0.0.0"),
         web_port=_env_int("WEB_PORT", 8080),
         rasa_url=_env("RASA_URL", "http://127.0.0.1:5005"),
-        secret_key=_env("SECRET_KEY", ""),
+        secret_key=_secret("SECRET_KEY", var_dir),
+        phone_hash_key=_secret("PHONE_HASH_KEY", var_dir).encode(),
+        twilio_auth_token=_env("TWILIO_AUTH_TOKEN", ""),
+        sms_webhook_url=_env("SMS_WEBHOOK_URL", ""),
+        socketio_allowed_origins=tuple(
+            o.strip()
+            for o in _env(
+                "SOCKETIO_ALLOWED_ORIGINS", "http://localhost:8080,http://127.0.0.1:8080"
+            ).split(",")
+            if o.strip()
+        ),
+        rasa_token=_secret("RASA_TOKEN", var_dir),
     )
