@@ -1,0 +1,22 @@
+"""The REST channel (POST /webhooks/rest/webhook), reading every message as plain text."""
+
+from __future__ import annotations
+
+from typing import Text
+
+from rasa.core.channels.rest import RestInput
+from sanic.request import Request
+
+from bot.text import as_plain_text
+
+
+class PlainTextRestInput(RestInput):
+    """Rasa's REST channel, except that a message starting with '/' is not taken as an intent
+    (Rasa would skip the NLU, and the safety layer with it)."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "rest"
+
+    def _extract_message(self, req: Request) -> Text | None:
+        return as_plain_text(super()._extract_message(req))

@@ -1,0 +1,232 @@
+"""The deterministic safety layer: does a message describe a life-threatening situation?
+
+Runs on every message before the classifier's verdict is used (see bot/nlu/emergency_guard.py),
+so that "ne venez pas aux urgences" can never reach a person in danger. It errs on the side of
+112: a false alarm costs one extra line, a miss can cost a life. Pure: no Rasa import.
+
+Patterns are written against `bot.text.normalize(text)`: lower case, no accents, apostrophes
+and punctuation as spaces, SMS words expanded ("g" -> "j ai", "pr" -> "pour").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.text import normalize
+
+SUICIDE = "suicide"
+POISON = "poison"
+GENERAL = "general"
+
+_W = r"(?:\w+ ){0,3}"  # up to three words in between
+_BODY_PARTS_SWELL = r"(?:gorge|langue|levres?|visage|bouche|paupieres|yeux|figure|cou)"
+_DRUGS = (
+    r"(?:medicaments?|cachets?|pilules?|comprimes?|gelules?|somniferes?|calmants?|"
+    r"antidepresseurs?|anxiolytiques?|paracetamol|dafalgan|doliprane|ibuprofene|aspirine|"
+    r"insuline|xanax|lexomil|temesta|morphine|tramadol|drogues?|pillules?|medicament|"
+    r"boites? de \w+|plaquettes?)"
+)
+_HOUSEHOLD = (
+    r"(?:piles?|pile bouton|javel|eau de javel|produits? (?:menager|d entretien|vaisselle|"
+    r"chimique|ménager)\w*|produit|detergent|deboucheur|destop|lessive|capsules? de lessive|"
+    r"dosettes? de lessive|pesticides?|insecticides?|mort aux rats|raticide|desherbant|"
+    r"champignons?|baies|essence|white spirit|acide|soude|ammoniaque|antigel|alcool a bruler|"
+    r"petrole|poison|liquide vaisselle|liquide de cigarette|e liquide|huile essentielle|"
+    r"aimants?|\w*chlore)"
+)
+_SOMEONE_DOWN = r"(?:ne bouge plus|ne reagit plus|ne repond plus|ne reagit pas|ne repond pas|inconscient\w*|ne respire plus)"
+
+PATTERNS: dict[str, list[str]] = {
+    SUICIDE: [
+        r"suicid",
+        r"\b(?:me|se|te|nous) (?:tuer|pendre|suicider|foutre en l air|jeter sous|jeter du|"
+        r"jeter par|ouvrir les veines|faire sauter|supprimer|flinguer|noyer)",
+        r"\ben finir\b",
+        r"mettre fin a (?:mes|ses|tes|ma|sa) (?:jours|vie)",
+        r"(?:plus|pas|aucune) envie de vivre",
+        r"envie de (?:mourir|crever|disparaitre|en finir)",
+        r"(?:veux|voudrais|vais|veut|prefere|prefererais) (?:mourir|crever|disparaitre)",
+        r"(?:idees|pensees) (?:noires|suicidaires|de mort)",
+        r"sauter (?:du|d un|par la|de la|d une) (?:pont|fenetre|balcon|toit|falaise|immeuble)",
+        r"(?:me|se) faire du mal",
+        r"\bscarifi",
+        r"plus (?:la force|le courage) de vivre",
+        r"(?:marre|fatigue) de (?:la vie|vivre)",
+        r"la vie n a plus (?:de|aucun) sens",
+        r"(?:ecrit|laisse) une lettre d adieu",
+    ],
+    POISON: [
+        r"\b(?:overdose|overdoses|overdosee?|surdose|surdosage|od)\b",
+        rf"trop (?:de|d) {_W}{_DRUGS}",
+        rf"(?:pris|prend|avale|avaler|bu|boire|ingere|mange|croque|ingurgite|absorbe|gobe)"
+        rf" {_W}(?:de la |du |des |de l |de |d |la |le |les |une |un )?{_HOUSEHOLD}",
+        rf"(?:pris|avale|ingere|gobe|mange|bu) {_W}(?:toute? |tous )(?:la|une|sa|ma|les|mes|ses)"
+        rf" {_W}{_DRUGS}",
+        rf"(?:pris|avale|gobe) (?:\d+|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|vingt|"
+        rf"trente|quarante|cinquante|plein|beaucoup|plusieurs|une dizaine|une vingtaine)"
+        rf" {_W}{_DRUGS}",
+        r"intoxi(?:que|quee|ques|cation|ee)",
+        r"empoisonn",
+        r"\bpoison\b",
+        r"monoxyde",
+        r"(?:respire|inhale|sniffe) {_W}(?:gaz|produit|fumees?|vapeurs?)",
+        r"centre antipoison",
+    ],
+    GENERAL: [
+        # heart
+        r"\b(?:infarctus|infractus|infarctu|crise cardiaque|arret cardiaque|attaque cardiaque|"
+        r"crise cardiac|arret du coeur)",
+        rf"(?:douleur|douleurs|mal|serrement|oppression|pression|poids|brulure|point|serre|barre)"
+        rf" {_W}(?:a la |dans la |au niveau de la |sur la |de la )?(?:poitrine|thorax|thoracique)",
+        r"(?:poitrine|thorax)\b.{0,40}\b(?:serre|serree|comprime|ecrase|brule|fait mal|douleur|"
+        r"oppress|lourd)",
+        r"mal (?:au|dans le) bras gauche",
+        r"(?:douleur|mal) {_W}(?:irradie|descend|monte) {_W}(?:bras|machoire|dos)",
+        r"coeur {_W}(?:s arrete|s est arrete|bat (?:tres|trop) (?:vite|fort|lentement)|"
+        r"s emballe|lache)",
+        # breathing
+        r"(?:plus|pas|mal|difficilement|peine|du mal|difficulte|difficultes) (?:a |pour |de )?"
+        r"(?:respirer|respire|reprendre (?:son|mon|sa) souffle)",
+        r"(?:respire|respirons|respirent) (?:plus|pas|mal|difficilement|tres mal|avec difficulte|"
+        r"avec peine|bizarrement|tres vite)",
+        r"\b(?:etouffe|etouffer|etouffement|etouffes|s etouffe|suffoque|suffoquer|suffocation)",
+        r"manque d air",
+        r"(?:manque|manquer) (?:d|de l) oxygene",
+        r"(?:levres|visage|bouche|doigts|peau|teint|lui|il|elle|bebe) {_W}"
+        r"(?:bleue?s?|violette?s?|bleuit|bleuie|devient bleu|tout bleu|toute bleue|gris|grise)\b",
+        r"cyanose",
+        r"detresse respiratoire",
+        r"arret respiratoire",
+        r"crise d asthme {_W}(?:grave|severe|forte|qui ne passe pas|ventoline ne)",
+        r"(?:avale|coince) {_W}(?:de travers|dans la gorge).{0,30}(?:respir|tousse|bleu)",
+        r"quelque chose (?:de )?coince dans la gorge",
+        # consciousness
+        r"(?:perdu|perd|perte de|perdre|perdait) (?:connaissance|conscience|connaisance)",
+        r"\binconscient",
+        r"\bevanoui",
+        r"\bs (?:est|etait) (?:effondre|ecroule|evanoui)",
+        r"(?:ne|n) (?:se )?(?:reveille|reagit|repond|bouge) (?:plus|pas)",
+        r"(?:par terre|au sol|a terre|sur le sol)\b.{0,40}(?:bouge|repond|reagit|reveille|respire)",
+        r"tombe dans les pommes",
+        r"\bdans le coma\b",
+        r"\bcoma\b",
+        r"(?:yeux|regard) (?:revulses|dans le vide).{0,30}(?:repond|reagit)",
+        # stroke
+        r"\bavc\b",
+        r"accident vasculaire",
+        r"(?:bouche|visage|levre|levres|figure|joue|oeil|paupiere) {_W}(?:de travers|tordue?|"
+        r"qui tombe|tombe|paralyse|deformee?|affaisse|pendante?)",
+        r"(?:ne sens|ne sent|ne sentons|sens plus|sent plus|plus senti)\b.{0,25}"
+        r"(?:bras|jambe|main|visage|cote|moitie)",
+        r"\bparalys",
+        r"(?:parle|parl|articule|prononce|cause) {_W}(?:mal|bizarrement|difficilement|plus|"
+        r"de travers|n importe comment|bizarre|avec difficulte)",
+        r"(?:n arrive|arrive|peut|peux|parvient|arrivons|sait) (?:plus|pas) a (?:parler|articuler)",
+        r"(?:ne peut|ne peux|peut|peux|ne sait) plus parler",
+        r"(?:mots|paroles) {_W}(?:melanges|incomprehensibles|ne sortent plus)",
+        r"hemiplegi",
+        r"moitie du (?:visage|corps)",
+        r"(?:bras|jambe) {_W}(?:ne repond plus|inerte|mort|engourdi d un coup|tombe)",
+        # bleeding
+        r"(?:saigne|saignent|saignement|saignements|saigner|saignait)\b {_W}(?:beaucoup|abondamment|"
+        r"enormement|fort|sans arret|sans s arreter|s arrete pas|arrete pas|abondant|partout|"
+        r"ne s arrete|ne veut pas s arreter|a flots|comme un)",
+        r"hemorragi",
+        r"(?:perd|perds|perdu|pert|perdre|perdent) (?:beaucoup|enormement|trop) de sang",
+        r"(?:pisse|pisser|pissait|pissent) le sang",
+        r"\b(?:gicle|giclent|jaillit)\b",
+        r"(?:plaie|coupure|entaille|blessure) {_W}(?:tres )?(?:profonde|grave|beante|enorme)",
+        r"(?:beaucoup|plein|flaque|mare) de sang",
+        r"sang partout",
+        r"(?:vomi|vomit|crache|tousse)\w* {_W}(?:du )?sang",
+        r"(?:couteau|poignard|balle|arme)\b.{0,30}(?:blesse|plante|poignarde|tire)",
+        r"\b(?:poignarde|poignardee|blesse par balle|coup de couteau)",
+        # convulsions
+        r"convuls",
+        r"crise d epilep",
+        r"\bepilep\w* {_W}(?:crise|ne s arrete)",
+        r"(?:fait|fais|a fait|fait une) (?:une )?crise\b.{0,20}(?:tremble|bave|convuls|epilep)",
+        r"\b(?:spasmes|tremble de tout son corps|secousses)\b",
+        r"\bbave\b.{0,30}(?:tremble|yeux|par terre)",
+        r"crise (?:febrile|convulsive)",
+        # severe allergy
+        r"anaphyla",
+        r"quincke",
+        rf"{_BODY_PARTS_SWELL} {_W}(?:gonfle|enfle|gonflent|enflent|gonflee|enflee|gonflees|"
+        rf"enflees)",
+        rf"(?:gonfle|enfle|gonflement|oedeme)\w* {_W}(?:du |de la |des |de |la |le |les )?"
+        rf"{_BODY_PARTS_SWELL}",
+        r"allergi\w* {_W}(?:grave|severe|forte|violente|respir)",
+        r"(?:choc|reaction) allergique",
+        r"(?:piqu\w*|pique) (?:de |d |par )?(?:une |un )?(?:guepe|abeille|frelon)\b.{0,60}"
+        r"(?:gonfle|enfle|respir|malaise|allergi|gorge)",
+        r"epipen|adrenaline",
+        # accidents and trauma
+        r"accident (?:grave|de (?:la )?(?:voiture|route|moto|velo|travail|circulation|scooter))",
+        r"\b(?:renverse|percute|fauche|heurte)e?s? par (?:une |un )?(?:voiture|camion|moto|bus|"
+        r"vehicule|train|tram|auto|bagnole)",
+        r"(?:grave|grosse|terrible|lourde|violente) chute",
+        r"(?:tombe|chute|chuté|tomber)\w* (?:d un|du|de l|d une|de la|de) {_W}"
+        r"(?:toit|echelle|balcon|fenetre|etage|arbre|hauteur|escalier|echafaudage|mur|cheval)",
+        r"(?:coup|choc|traumatisme|tombe) {_W}(?:a la|sur la|la) tete.{0,60}"
+        r"(?:vomi|saigne|inconscient|confus|dort|somnol|bizarre|connaissance)",
+        r"\b(?:noyade|noye|noyee|se noie|noyer)\b",
+        r"electrocut|electrise",
+        r"(?:brule|brulee|brulure|brulures)\w* {_W}(?:grave|graves|gravement|au troisieme degre|"
+        r"partout|sur tout le corps|etendue)",
+        r"grands? brules?",
+        r"\bdefenestr",
+        r"fracture ouverte",
+        r"(?:os|fracture) {_W}(?:sort|sortait|depasse|visible)",
+        r"(?:ecrase|coince) sous",
+        r"incendie|au feu\b|maison brule",
+        # general danger
+        r"urgence vitale",
+        r"(?:va|vais|allons|est en train de|suis en train de|risque de|peut) mourir",
+        r"\bmourant",
+        r"en train de mourir",
+        r"danger de mort",
+        r"pronostic vital",
+        r"(?:bebe|nourrisson|nouveau ne|enfant|fils|fille|bambin)\b.{0,30}"
+        r"(?:ne respire|devient bleu|tout bleu|toute bleue|ne reagit|inconscient|mou|molle)",
+        r"(?:meningite|purpura)",
+        r"(?:fievre|temperature) {_W}(?:bebe|nourrisson).{0,20}(?:mois|semaines)\b.{0,20}"
+        r"(?:ne reagit|mou|taches)",
+        r"(?:taches|boutons) {_W}(?:violet|violacees|qui ne s effacent pas)",
+        r"(?:respire|respiration) {_W}(?:sifflante|bruyante).{0,30}(?:bleu|peine)",
+        r"(?:douleur|mal) {_W}(?:insupportable|atroce|horrible|terrible) {_W}"
+        r"(?:poitrine|ventre|tete|thorax)",
+        r"(?:pire|plus violent) mal de tete de (?:ma|sa) vie",
+        r"mal de tete {_W}(?:brutal|violent|soudain|foudroyant|explose)",
+        r"(?:accouche|accouchement|perd les eaux|perdu les eaux|contractions)\b.{0,40}"
+        r"(?:saigne|sang|bebe sort|tete sort|maintenant|voiture|seule)",
+        r"(?:enceinte)\b.{0,40}(?:saigne beaucoup|hemorragie|perd du sang|ne sens plus le bebe|"
+        r"bebe ne bouge plus)",
+    ],
+}
+
+_COMPILED: list[tuple[str, re.Pattern[str]]] = [
+    (kind, re.compile(p)) for kind in (SUICIDE, POISON, GENERAL) for p in PATTERNS[kind]
+]
+
+
+@dataclass(frozen=True)
+class Danger:
+    """A life-threatening situation was recognised: `kind` picks the words of the 112 answer."""
+
+    kind: str
+    pattern: str
+    matched: str
+
+
+def detect_danger(text: str) -> Danger | None:
+    """The first danger found in `text`, suicide before poisoning before the rest."""
+    norm = normalize(text)
+    if not norm:
+        return None
+    for kind, pattern in _COMPILED:
+        m = pattern.search(norm)
+        if m:
+            return Danger(kind=kind, pattern=pattern.pattern, matched=m.group(0))
+    return None

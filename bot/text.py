@@ -1,0 +1,67 @@
+"""Text helpers shared by the NLU, the safety layer and the channels. Pure functions."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "ʼ": "'"})
+_REPEATS = re.compile(r"(\w)\1{2,}")
+_NON_WORD = re.compile(r"[^a-z0-9+]+")
+
+# SMS spellings and abbreviations patients use, mapped to the plain word (after accents are
+# stripped and the text is lower-cased). Whole words only.
+SMS_WORDS = {
+    "kel": "quel", "kelle": "quelle", "kels": "quels", "ke": "que", "koi": "quoi",
+    "pr": "pour", "ds": "dans", "ns": "nous", "vs": "vous", "tt": "tout", "tjs": "toujours",
+    "tjrs": "toujours", "bcp": "beaucoup", "qd": "quand", "kan": "quand", "pq": "pourquoi",
+    "pk": "pourquoi", "pkoi": "pourquoi", "rdv": "rendez vous", "rdz": "rendez vous",
+    "rv": "rendez vous", "svp": "s il vous plait", "stp": "s il te plait",
+    "slt": "salut", "bjr": "bonjour", "bsr": "bonsoir", "cc": "coucou", "mrc": "merci",
+    "mci": "merci", "jsuis": "je suis", "chui": "je suis", "chuis": "je suis",
+    "jai": "j ai", "g": "j ai", "c": "c est", "cest": "c est", "ya": "il y a", "dr": "docteur", "doc": "docteur", "toubib": "medecin", "med": "medecin",
+    "mdc": "medecin", "medoc": "medicament", "medocs": "medicaments", "urg": "urgences",
+    "urgence": "urgences", "we": "week end", "weekend": "week end", "ajd": "aujourd hui",
+    "auj": "aujourd hui", "mnt": "maintenant", "mtn": "maintenant",
+    "num": "numero", "nr": "numero", "info": "information",
+    "infos": "informations", "hosto": "hopital", "hopitale": "hopital", "consult": "consultation",
+    "chimio": "chimiotherapie", "onco": "oncologie", "diabeto": "diabetologie",
+    "ortho": "orthopedie", "gyneco": "gynecologie", "ophtalmo": "ophtalmologie",
+    "dermato": "dermatologie", "cardio": "cardiologie", "radio": "radiographie", "irm": "irm",
+    "ok": "ok", "oki": "ok", "dac": "d accord", "dacc": "d accord", "ptn": "putain",
+    "o": "au", "oci": "aussi", "ossi": "aussi", "ki": "qui", "kom": "comme",
+    "komen": "comment", "cmt": "comment", "cb": "combien", "combi1": "combien",
+    "bb": "bebe", "mr": "monsieur", "mme": "madame",
+}
+
+
+def strip_accents(text: str) -> str:
+    return "".join(
+        c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
+    )
+
+
+def normalize(text: str) -> str:
+    """Lower-case, accents stripped, apostrophes and punctuation as spaces, SMS words expanded,
+    letters repeated for emphasis folded ("urgenceeee" -> "urgencee"). `+` is kept for the
+    multi-intent labels' sake and digits are kept."""
+    t = strip_accents(text.translate(_APOSTROPHES)).lower()
+    t = t.replace("œ", "oe").replace("æ", "ae")
+    t = t.replace("w-e", "we").replace("w.e", "we")
+    t = _REPEATS.sub(r"\1\1", t)
+    t = _NON_WORD.sub(" ", t)
+    words = []
+    for word in t.split():
+        words.append(SMS_WORDS.get(word, word))
+    return " ".join(words)
+
+
+def as_plain_text(text: str | None) -> str:
+    """A public channel's message read as ordinary text: a leading '/' would make Rasa skip NLU
+    and take the rest as an intent name, so it is removed."""
+    if text is None:
+        return ""
+    stripped = text.strip()
+    while stripped.startswith("/"):
+        stripped = stripped[1:].lstrip()
+    return stripped
