@@ -1,0 +1,504 @@
+"""The SMS channel: Twilio's messaging webhook, answered in the same HTTP response with TwiML.
+
+Configured in credentials.yml as `bot.channels.sms.SmsInput:`; Rasa then serves
+
+- `POST /webhooks/sms/webhook`: Twilio's form (From, To, Body, MessageSid, NumMedia, ...),
+  answered with `<Response><Message>...</Message></Response>`, so no outbound API call (and no
+  Twilio account SID) is needed;
+- `GET /webhooks/sms/`: health.
+
+Security and privacy:
+
+- every request must carry a valid `X-Twilio-Signature`, computed with `TWILIO_AUTH_TOKEN`
+  (environment / `.env`, never credentials.yml) over `SMS_WEBHOOK_URL` when set (the public
+  URL, behind a proxy) or else the URL the request reached; otherwise 403 before anything else
+  is read, and nothing about the sender is logged. No token configured: every request is 403;
+- the conversation id is the keyed hash of the sender's number (`bot.privacy.hash_phone`); the
+  number itself goes nowhere (not Rasa, not the logs, not the metadata). The metadata carries
+  `{"channel": "sms", "sender_phone_hash": <hash>}` for the consultation lookup;
+- a message starting with "/" is read as text: nobody triggers an intent directly.
+
+Replies are the project's SMS rendering (the NLG renders for the output channel named "sms":
+GSM-7 text, buttons written out as a numbered list, `custom.sms_options` listing them). A digit
+reply selects the option of the last message that offered options (kept in memory, per hashed
+number, for an hour). Empty messages, MMS without text and messages over 1,600 characters get
+a short polite answer without reaching Rasa; if Rasa fails or is too slow for Twilio's 15 s,
+the patient still gets the call centre's number and 112.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import parse_qs
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+
+from bot.privacy import hash_phone
+from bot.render import SMS_MAX_SEGMENTS, Button, Rendered, sms_segments, sms_text, to_gsm7
+from bot.settings import get_settings
+from bot.text import as_plain_text
+
+logger = logging.getLogger(__name__)
+
+CHANNEL_NAME = "sms"
+
+# Twilio's own limit for one message body, in and out.
+MAX_BODY_CHARS = 1600
+# Twilio gives up on a webhook after 15 s; answer before that, whatever Rasa is doing.
+DEFAULT_REPLY_TIMEOUT = 12.0
+DEFAULT_OPTIONS_MAX_ENTRIES = 10_000
+DEFAULT_OPTIONS_TTL_SECONDS = 3600.0
+# Between two bot messages of one turn, inside one SMS.
+MESSAGE_SEPARATOR = "\n\n"
+
+TEXT_EMPTY = to_gsm7(
+    "Votre message est vide. Écrivez votre question en quelques mots. Urgence vitale : 112."
+)
+TEXT_MMS = to_gsm7(
+    "Les photos et fichiers ne sont pas lus. Écrivez votre question en quelques mots. "
+    "Urgence vitale : 112."
+)
+TEXT_TOO_LONG = to_gsm7(
+    f"Votre message est trop long ({MAX_BODY_CHARS} caractères au plus). Posez votre question "
+    "en quelques mots. Urgence vitale : 112."
+)
+TEXT_FAILURE = to_gsm7(
+    "Désolé, je ne peux pas répondre pour le moment. Appelez le centre d'appel de Vivalia : "
+    "0800/35.168, gratuit, 24 h/24. En cas de danger de mort, appelez le 112."
+)
+TEXT_NO_ANSWER = to_gsm7(
+    "Je n'ai pas de réponse à ce message. Reformulez votre question ou appelez le "
+    "0800/35.168. En cas de danger de mort, appelez le 112."
+)
+
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+SIGNATURE_HEADER = "X-Twilio-Signature"
+
+# "2", " 2 ", "2." or "2)": the patient picks option 2.
+_DIGIT_REPLY = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
+# XML 1.0 forbids these control characters (GSM-7's form feed among them).
+_XML_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+Option = dict[str, str]
+
+
+class OptionMemory:
+    """The options last offered to each conversation: a bounded LRU whose entries expire.
+
+    Keys are hashed phone numbers. In memory, per process: a restart forgets pending options,
+    and a digit reply is then passed on as it is."""
+
+    def __init__(
+        self,
+        max_entries: int = DEFAULT_OPTIONS_MAX_ENTRIES,
+        ttl_seconds: float = DEFAULT_OPTIONS_TTL_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if max_entries < 1:
+            raise ValueError("max_entries must be at least 1")
+        self.max_entries = max_entries
+        self.ttl_seconds = ttl_seconds
+        self._clock = clock
+        self._entries: OrderedDict[str, tuple[float, list[Option]]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: str) -> list[Option] | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        expires_at, options = entry
+        if self._clock() >= expires_at:
+            del self._entries[key]
+            return None
+        self._entries.move_to_end(key)
+        return options
+
+    def put(self, key: str, options: list[Option]) -> None:
+        now = self._clock()
+        self._entries[key] = (now + self.ttl_seconds, list(options))
+        self._entries.move_to_end(key)
+        # Drop what has expired at the old end, then what is over the bound.
+        while self._entries:
+            oldest_key, (expires_at, _) = next(iter(self._entries.items()))
+            if oldest_key == key or expires_at > now:
+                break
+            del self._entries[oldest_key]
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+    def discard(self, key: str) -> None:
+        self._entries.pop(key, None)
+
+
+def _clean_options(raw: Any) -> list[Option]:
+    """Buttons or `sms_options` as [{title, payload}]; anything malformed is left out."""
+    options: list[Option] = []
+    if not isinstance(raw, list):
+        return options
+    for item in raw:
+        if not isinstance(item, dict):
+            continue
+        title = item.get("title")
+        payload = item.get("payload")
+        if not isinstance(payload, str) or not payload.strip():
+            payload = title
+        if isinstance(payload, str) and payload.strip():
+            options.append({"title": str(title or payload), "payload": payload})
+    return options
+
+
+def _sms_safe(text: str) -> str:
+    """GSM-7, Unix line breaks, no character XML cannot carry, no blank edges."""
+    text = to_gsm7(text.replace("\r\n", "\n").replace("\r", "\n"))
+    return _XML_FORBIDDEN.sub("", text).strip()
+
+
+class SmsOutput(CollectingOutputChannel):
+    """Collects the bot's messages of one turn, as SMS text.
+
+    Named "sms" so that the project's NLG renders for SMS. Each collected message is
+    `{"recipient_id", "text"}` plus, when it offers options, `{"custom": {"sms_options": [...]}}`.
+    The text is always GSM-7: an answer that did not come through the SMS rendering (the domain's
+    fallback responses, a custom action's buttons) is converted here."""
+
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL_NAME
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        text = message.get("text") or ""
+        custom = message.get("custom")
+        options = _clean_options(custom.get("sms_options")) if isinstance(custom, dict) else []
+        if options:
+            # Already written out as a numbered list by the SMS rendering.
+            await self._collect(recipient_id, str(text), options)
+        else:
+            buttons = _clean_options(message.get("buttons") or message.get("quick_replies"))
+            if buttons:
+                await self.send_text_with_buttons(recipient_id, str(text), buttons)
+            elif text:
+                await self.send_text_message(recipient_id, str(text))
+        for key in ("image", "attachment"):
+            link = message.get(key)
+            if isinstance(link, str) and link.strip():
+                await self.send_text_message(recipient_id, link)
+        # Other custom payloads and carousels mean nothing on a phone: left out.
+
+    async def _collect(self, recipient_id: str, text: str, options: list[Option]) -> None:
+        text = _sms_safe(text)
+        if not text and not options:
+            return
+        custom = {"sms_options": options} if options else None
+        await self._persist_message(self._message(recipient_id, text=text, custom=custom))
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        await self._collect(recipient_id, text, [])
+
+    async def send_text_with_buttons(
+        self,
+        recipient_id: str,
+        text: str,
+        buttons: list[dict[str, Any]],
+        **kwargs: Any,
+    ) -> None:
+        options = _clean_options(buttons)
+        rendered = Rendered(
+            text=text or "",
+            buttons=tuple(Button(title=o["title"], payload=o["payload"]) for o in options),
+        )
+        await self._collect(recipient_id, sms_text(rendered), options)
+
+    async def send_custom_json(
+        self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
+    ) -> None:
+        options = _clean_options(json_message.get("sms_options"))
+        if options:
+            await self._collect(recipient_id, "", options)
+
+    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
+        await self.send_text_message(recipient_id, image)
+
+    async def send_attachment(self, recipient_id: str, attachment: str, **kwargs: Any) -> None:
+        await self.send_text_message(recipient_id, attachment)
+
+    def texts(self) -> list[str]:
+        return [m["text"] for m in self.messages if m.get("text")]
+
+    def last_options(self) -> list[Option]:
+        """The options of the last message of this turn that offered some ([] if none)."""
+        for m in reversed(self.messages):
+            options = (m.get("custom") or {}).get("sms_options")
+            if options:
+                return list(options)
+        return []
+
+
+def pack_messages(texts: list[str], max_chars: int = MAX_BODY_CHARS) -> list[str]:
+    """The bot messages of one turn as few SMS bodies as possible: joined into one body, split
+    between messages (or, for a single oversized one, between lines or words) only where a
+    body would exceed Twilio's 1,600 characters. Nothing is ever dropped."""
+    pieces: list[str] = []
+    for text in texts:
+        pieces.extend(_split_long(text, max_chars))
+    bodies: list[str] = []
+    current = ""
+    for piece in pieces:
+        candidate = f"{current}{MESSAGE_SEPARATOR}{piece}" if current else piece
+        if len(candidate) <= max_chars:
+            current = candidate
+        else:
+            bodies.append(current)
+            current = piece
+    if current:
+        bodies.append(current)
+    return bodies
+
+
+def _split_long(text: str, max_chars: int) -> list[str]:
+    if len(text) <= max_chars:
+        return [text]
+    parts: list[str] = []
+    rest = text
+    while len(rest) > max_chars:
+        cut = rest.rfind("\n", 0, max_chars + 1)
+        if cut <= 0:
+            cut = rest.rfind(" ", 0, max_chars + 1)
+        if cut <= 0:
+            cut = max_chars
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        parts.append(rest)
+    return parts
+
+
+def sms_bodies(texts: list[str]) -> list[str]:
+    """The SMS bodies that carry these texts (GSM-7, XML-safe, packed)."""
+    return pack_messages([t for t in (_sms_safe(t) for t in texts) if t])
+
+
+def twiml(texts: list[str]) -> str:
+    """`<?xml ...?><Response><Message>...</Message></Response>`, the text XML-escaped."""
+    reply = MessagingResponse()
+    for body in sms_bodies(texts):
+        reply.message(body)
+    return str(reply)
+
+
+def twiml_response(texts: list[str]) -> HTTPResponse:
+    return response.text(twiml(texts), content_type="text/xml; charset=utf-8")
+
+
+def _forbidden() -> HTTPResponse:
+    return response.text("Forbidden", status=403)
+
+
+def _form_params(request: Request) -> dict[str, list[str]]:
+    """The POST parameters as Twilio signed them. Sanic's `request.form` drops blank values,
+    and Twilio sends (and signs) many blank ones (FromCity=, Body= for an MMS ...)."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.split(";")[0].strip().lower() != FORM_CONTENT_TYPE:
+        return {}
+    try:
+        body = request.body.decode("utf-8")
+    except UnicodeDecodeError:
+        return {}
+    return parse_qs(body, keep_blank_values=True)
+
+
+class _Params(dict):
+    """`parse_qs` output with the `getlist` that twilio's RequestValidator looks for."""
+
+    def getlist(self, key: str) -> list[str]:
+        return list(self[key])
+
+
+def _first(params: dict[str, list[str]], key: str) -> str | None:
+    values = params.get(key)
+    return values[0] if values else None
+
+
+class SmsInput(InputChannel):
+    """Twilio SMS webhook, answered with TwiML. See the module docstring."""
+
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL_NAME
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        """Optional overrides: `reply_timeout` (seconds), `options_max_entries`,
+        `options_ttl_seconds`. The auth token is read from TWILIO_AUTH_TOKEN only."""
+        credentials = dict(credentials or {})
+        for secret in ("auth_token", "account_sid"):
+            if credentials.pop(secret, None):
+                logger.warning(
+                    "sms channel: %s in credentials.yml is ignored; "
+                    "set TWILIO_AUTH_TOKEN in the environment (.env)",
+                    secret,
+                )
+        return cls(
+            reply_timeout=float(credentials.get("reply_timeout", DEFAULT_REPLY_TIMEOUT)),
+            options_max_entries=int(
+                credentials.get("options_max_entries", DEFAULT_OPTIONS_MAX_ENTRIES)
+            ),
+            options_ttl_seconds=float(
+                credentials.get("options_ttl_seconds", DEFAULT_OPTIONS_TTL_SECONDS)
+            ),
+        )
+
+    def __init__(
+        self,
+        reply_timeout: float = DEFAULT_REPLY_TIMEOUT,
+        options_max_entries: int = DEFAULT_OPTIONS_MAX_ENTRIES,
+        options_ttl_seconds: float = DEFAULT_OPTIONS_TTL_SECONDS,
+        options: OptionMemory | None = None,
+    ) -> None:
+        self.reply_timeout = reply_timeout
+        self.options = options or OptionMemory(options_max_entries, options_ttl_seconds)
+
+    def get_output_channel(self) -> SmsOutput:
+        return SmsOutput()
+
+    # -- signature ------------------------------------------------------------------------
+
+    def is_signed(self, request: Request, params: dict[str, list[str]]) -> bool:
+        """True only if a token is configured and X-Twilio-Signature matches it, over
+        SMS_WEBHOOK_URL when set, else the URL the request reached."""
+        try:
+            settings = get_settings()
+        except Exception as exc:
+            logger.error("sms webhook refused: settings cannot be read (%s)", exc)
+            return False
+        token = settings.twilio_auth_token
+        if not token:
+            logger.warning("sms webhook refused: TWILIO_AUTH_TOKEN is not set")
+            return False
+        signature = request.headers.get(SIGNATURE_HEADER)
+        if not signature:
+            logger.warning("sms webhook refused: no %s header", SIGNATURE_HEADER)
+            return False
+        url = settings.sms_webhook_url or request.url
+        if not RequestValidator(token).validate(url, _Params(params), signature):
+            logger.warning(
+                "sms webhook refused: bad signature (checked against %s)",
+                "SMS_WEBHOOK_URL" if settings.sms_webhook_url else "the request URL",
+            )
+            return False
+        return True
+
+    # -- one message ----------------------------------------------------------------------
+
+    def _text_for_rasa(self, body: str, sender_hash: str) -> str:
+        """The patient's text as Rasa should read it: never an intent ("/greet" is "greet"),
+        and a digit answering a numbered list is the chosen option's payload."""
+        text = as_plain_text(body.replace("¡", "@"))  # some carriers garble '@' as '¡'
+        match = _DIGIT_REPLY.match(text)
+        if match:
+            options = self.options.get(sender_hash)
+            index = int(match.group(1))
+            if options and 1 <= index <= len(options):
+                return options[index - 1]["payload"]
+        return text
+
+    async def handle(
+        self,
+        request: Request,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    ) -> HTTPResponse:
+        try:
+            params = _form_params(request)
+            signed = self.is_signed(request, params)
+        except Exception as exc:
+            logger.error("sms webhook refused: signature check failed (%s)", type(exc).__name__)
+            signed = False
+        if not signed:
+            return _forbidden()
+        try:
+            return await self._answer(params, on_new_message)
+        except Exception as exc:
+            # Past the signature, whatever breaks, the patient still gets the call centre.
+            logger.error("sms: answering failed (%s)", type(exc).__name__)
+            logger.debug("sms: answering failed", exc_info=True)
+            return twiml_response([TEXT_FAILURE])
+
+    async def _answer(
+        self,
+        params: dict[str, list[str]],
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    ) -> HTTPResponse:
+        sender = (_first(params, "From") or "").strip()
+        if not sender:
+            return response.text("Bad Request: no sender", status=400)
+        sender_hash = hash_phone(sender)
+        del sender  # from here on, only the hash
+
+        body = (_first(params, "Body") or "").strip()
+        try:
+            num_media = int(_first(params, "NumMedia") or "0")
+        except ValueError:
+            num_media = 0
+        if not body:
+            return twiml_response([TEXT_MMS if num_media > 0 else TEXT_EMPTY])
+        if len(body) > MAX_BODY_CHARS:
+            return twiml_response([TEXT_TOO_LONG])
+        text = self._text_for_rasa(body, sender_hash)
+        if not text:
+            return twiml_response([TEXT_EMPTY])
+
+        collector = self.get_output_channel()
+        message = UserMessage(
+            text,
+            collector,
+            sender_hash,
+            input_channel=self.name(),
+            message_id=_first(params, "MessageSid") or None,
+            metadata={"channel": CHANNEL_NAME, "sender_phone_hash": sender_hash},
+        )
+        try:
+            await asyncio.wait_for(on_new_message(message), timeout=self.reply_timeout)
+        except asyncio.TimeoutError:
+            logger.error("sms: no answer within %.0f s; sent the call centre", self.reply_timeout)
+            return twiml_response([TEXT_FAILURE])
+        except Exception as exc:
+            # Neither the text nor the number: the type is enough to look for the cause.
+            logger.error("sms: handling the message failed (%s)", type(exc).__name__)
+            logger.debug("sms: handling the message failed", exc_info=True)
+            return twiml_response([TEXT_FAILURE])
+
+        options = collector.last_options()
+        if options:
+            self.options.put(sender_hash, options)
+        texts = collector.texts()
+        if not texts:
+            return twiml_response([TEXT_NO_ANSWER])
+        segments = sum(sms_segments(b) for b in sms_bodies(texts))
+        if segments > SMS_MAX_SEGMENTS:
+            logger.warning("sms: answer of %d segments (more than %d)", segments, SMS_MAX_SEGMENTS)
+        return twiml_response(texts)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        sms_webhook = Blueprint("sms_webhook", __name__)
+
+        @sms_webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @sms_webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            return await self.handle(request, on_new_message)
+
+        return sms_webhook
