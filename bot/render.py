@@ -116,7 +116,7 @@ def render_web(answer: Rendered, locale: str = "fr") -> dict:
     text = answer.text.strip()
     line = info_line(answer.validated_on, locale)
     if line:
-        text = f"{text}\n\n{line}"
+        text = f"{text}\n{line}"
     message: dict = {"text": text}
     if answer.buttons:
         message["buttons"] = [{"title": b.title, "payload": b.payload} for b in answer.buttons]

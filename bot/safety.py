@@ -32,7 +32,8 @@ _HOUSEHOLD = (
     r"chimique|ménager)\w*|produit|detergent|deboucheur|destop|lessive|capsules? de lessive|"
     r"dosettes? de lessive|pesticides?|insecticides?|mort aux rats|raticide|desherbant|"
     r"champignons?|baies|essence|white spirit|acide|soude|ammoniaque|antigel|alcool a bruler|"
-    r"petrole|poison|liquide vaisselle|liquide de cigarette|e liquide|huile essentielle|"
+    r"petrole|poison|liquide vaisselle|(?:pastilles?|tablettes?|capsules?) (?:pour |de |du )?"
+    r"lave vaisselle|liquide de cigarette|e liquide|huile essentielle|"
     r"aimants?|\w*chlore)"
 )
 _SOMEONE_DOWN = r"(?:ne bouge plus|ne reagit plus|ne repond plus|ne reagit pas|ne repond pas|inconscient\w*|ne respire plus)"
@@ -106,7 +107,7 @@ PATTERNS: dict[str, list[str]] = {
         r"\binconscient",
         r"\bevanoui",
         r"\bs (?:est|etait) (?:effondre|ecroule|evanoui)",
-        r"(?:ne|n) (?:se )?(?:reveille|reagit|repond|bouge) (?:plus|pas)",
+        r"(?:ne|n) (?:se )?(?:reveille|reagit|repond|bouge) (?:plus|pas)",  # see _NOT_A_PERSON
         r"(?:par terre|au sol|a terre|sur le sol)\b.{0,40}(?:bouge|repond|reagit|reveille|respire)",
         r"tombe dans les pommes",
         r"\bdans le coma\b",
@@ -206,6 +207,13 @@ PATTERNS: dict[str, list[str]] = {
     ],
 }
 
+# "Le standard ne répond pas" is about a phone line, not a person: such a match does not count.
+_NOT_A_PERSON = re.compile(
+    r"(?:standard|telephone|numero|ligne|secretariat|accueil|centre d appel|call cent\w*|site|"
+    r"mail|internet|service|hopital|ordinateur|serveur|systeme|application|appli|reseau|"
+    r"repondeur|guichet|bureau|docteur|medecin|personne) (?:\w+ ){0,2}(?:ne|n) (?:repond|reagit)"
+)
+
 _COMPILED: list[tuple[str, re.Pattern[str]]] = [
     (kind, re.compile(p)) for kind in (SUICIDE, POISON, GENERAL) for p in PATTERNS[kind]
 ]
@@ -226,7 +234,18 @@ def detect_danger(text: str) -> Danger | None:
     if not norm:
         return None
     for kind, pattern in _COMPILED:
-        m = pattern.search(norm)
-        if m:
+        for m in pattern.finditer(norm):
+            if _is_about_a_service(norm, m):
+                continue
             return Danger(kind=kind, pattern=pattern.pattern, matched=m.group(0))
     return None
+
+
+def _is_about_a_service(norm: str, match: re.Match[str]) -> bool:
+    """True when the match is "X ne répond pas" with X a phone line, a desk or a system."""
+    if "repond" not in match.group(0) and "reagit" not in match.group(0):
+        return False
+    window = norm[max(0, match.start() - 40) : match.end()]
+    return any(m.end() == len(window) for m in _NOT_A_PERSON.finditer(window)) or bool(
+        _NOT_A_PERSON.search(window)
+    )

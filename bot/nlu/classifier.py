@@ -4,7 +4,12 @@ One graph component instead of Rasa's featurizer chain: the text is normalised o
 (`bot.text.normalize`: accents, apostrophes, SMS words), turned into TF-IDF character n-grams
 (robust to typos and missing accents) and word n-grams, and classified by a multinomial
 logistic regression. Trains in seconds on 2 cores, predicts in well under a millisecond, and
-needs nothing downloaded. Multi-intent labels ("a+b") are classes of their own, as Rasa's
+needs nothing downloaded.
+
+A message made mostly of words never seen in training ("xqzt blorp", a name, another language)
+is not something the classifier knows: its confidence is scaled down by the share of known
+words, so that the FallbackClassifier answers "not understood" instead of a confident guess.
+Multi-intent labels ("a+b") are classes of their own, as Rasa's
 multi-intent training data defines them.
 """
 
@@ -84,6 +89,8 @@ class CrisisIntentClassifier(GraphComponent, IntentClassifier):
             "char_ngram_range": [2, 5],
             "word_ngram_range": [1, 2],
             "ranking_length": 10,
+            # below this share of known words, the confidence is scaled by that share
+            "min_known_word_ratio": 0.5,
             "random_seed": 42,
         }
 
@@ -93,11 +100,13 @@ class CrisisIntentClassifier(GraphComponent, IntentClassifier):
         model_storage: ModelStorage,
         resource: Resource,
         pipeline: Pipeline | None = None,
+        vocabulary: frozenset[str] = frozenset(),
     ) -> None:
         self._config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
         self._pipeline = pipeline
+        self._vocabulary = vocabulary
 
     @classmethod
     def create(
@@ -123,8 +132,9 @@ class CrisisIntentClassifier(GraphComponent, IntentClassifier):
         pipeline = build_pipeline(self._config)
         pipeline.fit(texts, [m.get(INTENT) for m in examples])
         self._pipeline = pipeline
+        self._vocabulary = frozenset(w for t in texts for w in t.split())
         with self._model_storage.write_to(self._resource) as directory:
-            joblib.dump(pipeline, directory / MODEL_FILE)
+            joblib.dump({"pipeline": pipeline, "vocabulary": self._vocabulary}, directory / MODEL_FILE)
         return self._resource
 
     @classmethod
@@ -136,25 +146,35 @@ class CrisisIntentClassifier(GraphComponent, IntentClassifier):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> CrisisIntentClassifier:
-        pipeline = None
         try:
             with model_storage.read_from(resource) as directory:
-                pipeline = joblib.load(directory / MODEL_FILE)
+                saved = joblib.load(directory / MODEL_FILE)
         except (ValueError, FileNotFoundError):
             logger.warning("No trained intent model found; every message will fall back.")
-        return cls(config, model_storage, resource, pipeline)
+            return cls(config, model_storage, resource)
+        return cls(config, model_storage, resource, saved["pipeline"], saved["vocabulary"])
+
+    def known_word_ratio(self, normalized: str) -> float:
+        words = normalized.split()
+        if not words:
+            return 0.0
+        return sum(w in self._vocabulary for w in words) / len(words)
 
     def predict(self, texts: list[str]) -> list[list[tuple[str, float]]]:
         """For each text, the intents ranked by confidence (highest first)."""
         if self._pipeline is None or not texts:
             return [[] for _ in texts]
-        probabilities = self._pipeline.predict_proba([normalize(t) for t in texts])
+        normalized = [normalize(t) for t in texts]
+        probabilities = self._pipeline.predict_proba(normalized)
         classes = self._pipeline.classes_
         ranking_length = int(self._config["ranking_length"])
+        min_ratio = float(self._config["min_known_word_ratio"])
         result = []
-        for row in probabilities:
+        for text, row in zip(normalized, probabilities):
+            ratio = self.known_word_ratio(text)
+            scale = ratio if ratio < min_ratio else 1.0
             order = np.argsort(row)[::-1][:ranking_length]
-            result.append([(str(classes[i]), float(row[i])) for i in order])
+            result.append([(str(classes[i]), float(row[i]) * scale) for i in order])
         return result
 
     def process(self, messages: list[Message]) -> list[Message]:
