@@ -1,0 +1,140 @@
+"""`python -m bot import-consultations FILE.csv [--database-url URL] [--check]`
+
+Prints every error of a refused file on stderr, one per line, and exits 1; on success prints a
+one-line French summary and exits 0. A progress bar is drawn on stderr when it is a terminal.
+Never prints a date of birth, a phone number, a name or a reference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import TextIO
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.consultations.importer import (
+    ConsultationImportError,
+    ImportResult,
+    parse_consultations,
+    store_consultations,
+)
+from bot.consultations.models import Status
+
+PHASES = {"validation": "vérification", "enregistrement": "enregistrement"}
+
+
+class ProgressBar:
+    """`[#########-----------]  45 %  vérification` on one line, redrawn at most 20 times/s."""
+
+    def __init__(self, stream: TextIO, width: int = 30) -> None:
+        self.stream = stream
+        self.width = width
+        self.last = 0.0
+        self.drawn = False
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - self.last < 0.05:
+            return
+        self.last = now
+        filled = self.width * done // max(total, 1)
+        percent = 100 * done // max(total, 1)
+        bar = "#" * filled + "-" * (self.width - filled)
+        self.stream.write(f"\r[{bar}] {percent:3d} %  {PHASES.get(phase, phase):<15}")
+        self.stream.flush()
+        self.drawn = True
+
+    def close(self) -> None:
+        if self.drawn:
+            self.stream.write("\r" + " " * (self.width + 25) + "\r")
+            self.stream.flush()
+            self.drawn = False
+
+
+def _number(value: float, decimals: int = 2) -> str:
+    return f"{value:.{decimals}f}".replace(".", ",")
+
+
+def summary(result: ImportResult) -> str:
+    counts = result.by_status
+    return (
+        f"Import réussi : {result.rows} consultations "
+        f"({counts[Status.MAINTENUE]} maintenues, {counts[Status.ANNULEE]} annulées, "
+        f"{counts[Status.REPORTEE]} reportées) en {_number(result.duration)} s."
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot import-consultations",
+        description="Importe la liste des consultations (CSV UTF-8, voir CONSULTATIONS.md). "
+        "Tout ou rien : un fichier avec une seule erreur ne change rien.",
+    )
+    parser.add_argument("file", metavar="FICHIER.csv", help="le fichier exporté par la cellule")
+    parser.add_argument(
+        "--database-url",
+        help="base de données (par défaut : DATABASE_URL, sinon var/crisis.db)",
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="vérifier le fichier seulement, sans rien importer"
+    )
+    return parser
+
+
+def import_main(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)  # usage errors: argparse exits with status 2
+    err = sys.stderr
+    bar = ProgressBar(err) if err.isatty() else None
+    started = time.perf_counter()
+    try:
+        with open(args.file, "rb") as f:
+            data = f.read()
+        parsed = parse_consultations(data, progress=bar)
+        for warning in parsed.warnings:
+            if bar:
+                bar.close()
+            print(f"attention : {warning}", file=err)
+        if args.check:
+            if bar:
+                bar.close()
+            print(f"Fichier valide : {len(parsed.rows)} consultations, rien n'a été importé.")
+            return 0
+        result = store_consultations(
+            parsed, database_url=args.database_url, progress=bar, started=started
+        )
+    except ConsultationImportError as exc:
+        if bar:
+            bar.close()
+        for error in exc.errors:
+            print(error, file=err)
+        print(
+            f"Import refusé : {len(exc.errors)} erreur(s), la liste en place n'a pas changé.",
+            file=err,
+        )
+        return 1
+    except OSError as exc:
+        if bar:
+            bar.close()
+        print(f"{args.file}: lecture impossible ({exc.strerror or exc})", file=err)
+        return 1
+    except SQLAlchemyError as exc:
+        if bar:
+            bar.close()
+        # hide_parameters=True on the engine: the message carries no row values.
+        reason = str(exc.orig if getattr(exc, "orig", None) else exc).strip().splitlines()
+        print(
+            f"base de données : {type(exc).__name__}: {reason[0] if reason else ''} ; "
+            "la liste en place n'a pas changé.",
+            file=err,
+        )
+        return 1
+    if bar:
+        bar.close()
+    print(summary(result))
+    return 0
+
+
+def main() -> int:  # pragma: no cover - `python -m bot import-consultations` is the entry point
+    return import_main(sys.argv[1:])
