@@ -1,0 +1,135 @@
+"""The website's Socket.IO channel: Rasa's own, with three holes closed.
+
+Configured in credentials.yml as::
+
+    bot.channels.socketio.RestrictedSocketIOInput:
+      user_message_evt: user_uttered
+      bot_message_evt: bot_uttered
+      session_persistence: true
+
+What changes from `rasa.core.channels.socketio.SocketIOInput` (everything else is Rasa's code,
+reached through `super().blueprint()`):
+
+- Origins: Rasa builds its server with ``cors_allowed_origins=[]``, which python-engineio reads
+  as "accept any origin". Here only the site's own origins are accepted
+  (`SOCKETIO_ALLOWED_ORIGINS`, default http://localhost:8080 and http://127.0.0.1:8080). A
+  connection without an Origin header (not a browser) is still accepted: the check protects
+  visitors' browsers from other web sites, it is not an authentication.
+- Text only: a message starting with "/" would be read by Rasa as an intent or a command
+  ("/restart", "/greet{...}"). The leading slashes are stripped so that every message is read as
+  words. Metadata sent by the browser is dropped (nothing a browser says is trusted).
+- Session ids: a `session_request` whose `session_id` is not a well-formed random id (32 to 128
+  hex digits, or a version-4 UUID) is ignored, and a message is accepted only with the session id
+  that this connection was confirmed, so that nobody joins or writes to a conversation by
+  guessing its id.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.socketio import SocketIOInput
+from sanic import Blueprint
+
+from bot.settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+# Longest message read from the widget (its text box allows 500 characters).
+MAX_MESSAGE_CHARS = 2000
+
+_HEX_ID = re.compile(r"[0-9a-f]{32,128}")
+_UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+_LEADING_COMMAND = re.compile(r"^[\s/]+")
+
+
+def is_random_session_id(value: Any) -> bool:
+    """A session id that looks drawn at random: 32-128 lower-case hex digits, or a UUID4.
+
+    Ids made of few distinct digits ("000…0", "abab…") are refused as well: a random id of 32 hex
+    digits has fewer than 8 distinct digits with a probability below 1e-7.
+    """
+    if not isinstance(value, str):
+        return False
+    if _UUID4.fullmatch(value):
+        return True
+    return bool(_HEX_ID.fullmatch(value)) and len(set(value)) >= 8
+
+
+def as_plain_text(text: Any) -> str:
+    """The message as words: leading slashes (and the spaces around them) removed."""
+    if not isinstance(text, str):
+        return ""
+    return _LEADING_COMMAND.sub("", text).strip()
+
+
+def allowed_origins(origins: Iterable[str] | None = None) -> list[str] | Callable[[str], bool]:
+    """What python-engineio's `cors_allowed_origins` should be.
+
+    Never the empty list, which engineio reads as "any origin": no configured origin refuses
+    every browser origin.
+    """
+    values = [o.strip().rstrip("/") for o in (origins or ()) if o and o.strip()]
+    if not values:
+        logger.warning("SOCKETIO_ALLOWED_ORIGINS is empty: every browser origin is refused")
+        return lambda origin: False
+    if "*" in values:
+        logger.warning("SOCKETIO_ALLOWED_ORIGINS contains '*': every origin is accepted")
+    return values
+
+
+class RestrictedSocketIOInput(SocketIOInput):
+    """Rasa's Socket.IO input, limited to the site's origins, to text, and to random ids."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "socketio"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        socketio_webhook = super().blueprint(on_new_message)
+        sio = self.sio
+        assert sio is not None  # set by super().blueprint()
+        sio.eio.cors_allowed_origins = allowed_origins(get_settings().socketio_allowed_origins)
+
+        namespace = self.namespace or "/"
+        rasa_handle_message = sio.handlers[namespace][self.user_message_evt]
+
+        async def session_request(sid: str, data: Any) -> None:
+            requested = data.get("session_id") if isinstance(data, dict) else None
+            if requested is None:
+                requested = uuid.uuid4().hex
+            elif not is_random_session_id(requested):
+                logger.info("socketio: session_request with a malformed session id ignored")
+                return
+            session = await sio.get_session(sid, namespace=namespace)
+            previous = session.get("session_id")
+            if self.session_persistence:
+                if previous and previous != requested:
+                    sio.leave_room(sid, previous, namespace=namespace)
+                sio.enter_room(sid, requested, namespace=namespace)
+            session["session_id"] = requested
+            await sio.save_session(sid, session, namespace=namespace)
+            await sio.emit("session_confirm", requested, room=sid, namespace=namespace)
+
+        async def handle_message(sid: str, data: Any) -> None:
+            if not isinstance(data, dict):
+                return
+            text = as_plain_text(data.get("message"))
+            if not text or len(text) > MAX_MESSAGE_CHARS:
+                return
+            session_id = data.get("session_id")
+            if self.session_persistence:
+                confirmed = (await sio.get_session(sid, namespace=namespace)).get("session_id")
+                if not confirmed or session_id != confirmed:
+                    logger.info("socketio: message for an unconfirmed session ignored")
+                    return
+            await rasa_handle_message(sid, {"message": text, "session_id": session_id})
+
+        sio.on("session_request", session_request, namespace=self.namespace)
+        sio.on(self.user_message_evt, handle_message, namespace=self.namespace)
+        return socketio_webhook
