@@ -37,7 +37,9 @@ def test_success(database_url: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert count(get_engine(database_url)) == SAMPLE_ROWS
 
 
-def test_refused_file(database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_refused_file(
+    database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert import_main([str(SAMPLE), "--database-url", database_url]) == 0
     capsys.readouterr()
     bad = tmp_path / "bad.csv"
@@ -133,3 +135,22 @@ def test_documented_command(database_url: str, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(SUMMARY)
     assert count(get_engine(database_url)) == SAMPLE_ROWS
+
+
+def test_generated_week(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """scripts/generate_consultations.py writes files in the shared format; with --bad-rows 2
+    the import names exactly the two broken lines and changes nothing."""
+    script = ROOT / "scripts" / "generate_consultations.py"
+    url = f"sqlite:///{tmp_path / 'week.db'}"
+    good, bad = tmp_path / "week.csv", tmp_path / "bad.csv"
+    subprocess.run([sys.executable, str(script), str(good), "--rows", "400", "--bom"], check=True)
+    done = subprocess.run(
+        [sys.executable, str(script), str(bad), "--rows", "400", "--bad-rows", "2"],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    broken = done.stderr.strip().removeprefix("broken lines: ").split(", ")
+    assert import_main([str(good), "--database-url", url]) == 0
+    assert import_main([str(bad), "--database-url", url]) == 1
+    errors = capsys.readouterr().err.splitlines()[:-1]
+    assert [e.split(",")[0] for e in errors] == [f"line {n}" for n in broken]
+    assert count(get_engine(url)) == 400

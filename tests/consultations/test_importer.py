@@ -231,6 +231,13 @@ def test_two_bad_rows_both_reported_and_nothing_changes(engine: Engine) -> None:
         ([*row(), "extra"],
          "line 3: 12 champs au lieu de 11 (virgule dans une valeur sans guillemets ?)"),
     ],
+    ids=[
+        "birth-impossible", "birth-format", "birth-missing", "birth-future", "birth-1899",
+        "starts-impossible-day", "starts-impossible-hour", "starts-format", "site-missing",
+        "service-blank", "reference-missing", "reference-slashes", "status-unknown",
+        "status-missing", "reportee-without-date", "new-date-impossible", "new-date-not-reportee",
+        "phone-national", "phone-spaces", "note-too-long", "extra-field",
+    ],
 )  # fmt: skip
 def test_each_kind_of_bad_row(engine: Engine, bad_row: list[str], expected: str) -> None:
     import_consultations(SAMPLE, engine=engine)
