@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import random
 import sys
 from datetime import date, datetime, timedelta
@@ -147,7 +148,8 @@ def main(argv: list[str] | None = None) -> int:
         print("broken lines: " + ", ".join(map(str, lines)), file=sys.stderr)
     encoding = "utf-8-sig" if args.bom else "utf-8"
     if args.output == "-":
-        sys.stdout.reconfigure(encoding=encoding)  # type: ignore[attr-defined]
+        if isinstance(sys.stdout, io.TextIOWrapper):
+            sys.stdout.reconfigure(encoding=encoding)
         stream = sys.stdout
         writer = csv.writer(stream, lineterminator="\n")
         writer.writerow(HEADER)
