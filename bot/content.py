@@ -30,7 +30,9 @@ logger = logging.getLogger(__name__)
 # A phone number: Belgian numbers start with 0 (0800/35.168, 070/245.245); short codes start with
 # 1 (112, 1733). "1 500 PC" or "6 349 consultations" are counts, not numbers to call.
 _LONG_PHONE = re.compile(r"(?<![\d])(?:0\d{1,3}(?:[ ./-]\d{2,3}){1,3}|0\d{7,9})(?![\d])")
-_SHORT_CODE = re.compile(r"(?<![\d][ .\u00a0\u202f])(?<![\d/.,])\b1\d{2,3}\b(?![ .,\u00a0\u202f]?\d)")
+_SHORT_CODE = re.compile(
+    r"(?<![\d][ .\u00a0\u202f])(?<![\d/.,])\b1\d{2,3}\b(?![ .,\u00a0\u202f]?\d)"
+)
 _KEY = re.compile(r"^utter_[a-z0-9_]+$")
 
 
@@ -212,7 +214,9 @@ def parse_content(
                 continue
             variants.append(Variant({str(k): str(x) for k, x in v["when"].items()}, v["text"]))
 
-        allowed_phones = set().union(*(facts.get(f, set()) for f in fact_ids)) if fact_ids else set()
+        allowed_phones = (
+            set().union(*(facts.get(f, set()) for f in fact_ids)) if fact_ids else set()
+        )
         for label, candidate in [("text", text_value)] + [
             (f"variant {i}", v.text) for i, v in enumerate(variants, start=1)
         ]:
@@ -264,9 +268,7 @@ def parse_content(
     )
 
 
-def load_content(
-    path: Path, facts_path: Path, required_keys: set[str] | None = None
-) -> Content:
+def load_content(path: Path, facts_path: Path, required_keys: set[str] | None = None) -> Content:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

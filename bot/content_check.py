@@ -16,7 +16,9 @@ from bot.settings import ROOT, get_settings
 def main(argv: list[str] | None = None) -> int:
     settings = get_settings()
     parser = argparse.ArgumentParser(prog="python -m bot content-check")
-    parser.add_argument("files", nargs="*", type=Path, help="content files (default: every language)")
+    parser.add_argument(
+        "files", nargs="*", type=Path, help="content files (default: every language)"
+    )
     parser.add_argument("--domain", type=Path, default=ROOT / "domain")
     args = parser.parse_args(argv)
     files = args.files or sorted(settings.content_dir.glob("*/answers.yml"))

@@ -50,7 +50,7 @@ PATTERNS: dict[str, list[str]] = {
         r"(?:veux|voudrais|vais|veut|prefere|prefererais) (?:mourir|crever|disparaitre)",
         r"(?:idees|pensees) (?:noires|suicidaires|de mort)",
         r"sauter (?:du|d un|par la|de la|d une) (?:pont|fenetre|balcon|toit|falaise|immeuble)",
-        r"(?:me|se) faire du mal",
+        r"(?:me|se|te) (?:faire|fais|fait|suis fait|suis fais|faisais|suis fait) du mal",
         r"\bscarifi",
         r"plus (?:la force|le courage) de vivre",
         r"(?:marre|fatigue) de (?:la vie|vivre)",
@@ -59,15 +59,18 @@ PATTERNS: dict[str, list[str]] = {
     ],
     POISON: [
         r"\b(?:overdose|overdoses|overdosee?|surdose|surdosage|od)\b",
-        rf"trop (?:de|d) {_W}{_DRUGS}",
-        rf"(?:pris|prend|avale|avaler|bu|boire|ingere|mange|croque|ingurgite|absorbe|gobe)"
-        rf" {_W}(?:de la |du |des |de l |de |d |la |le |les |une |un )?{_HOUSEHOLD}",
-        rf"(?:pris|avale|ingere|gobe|mange|bu) {_W}(?:toute? |tous )(?:la|une|sa|ma|les|mes|ses)"
-        rf" {_W}{_DRUGS}",
-        rf"(?:pris|avale|gobe) (?:\d+|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|vingt|"
-        rf"trente|quarante|cinquante|plein|beaucoup|plusieurs|une dizaine|une vingtaine)"
-        rf" {_W}{_DRUGS}",
+        r"trop (?:de|d) {_W}{_DRUGS}",
+        r"(?:pris|prend|avale|avaler|bu|boire|ingere|mange|croque|ingurgite|absorbe|gobe)"
+        r" {_W}(?:de la |du |des |de l |de |d |la |le |les |une |un )?{_HOUSEHOLD}",
+        r"(?:pris|avale|ingere|gobe|mange|bu) {_W}(?:toute? |tous )(?:la|une|sa|ma|les|mes|ses)"
+        r" {_W}{_DRUGS}",
+        r"(?:pris|avale|gobe) (?:\d+|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|vingt|"
+        r"trente|quarante|cinquante|plein|beaucoup|plusieurs|une dizaine|une vingtaine)"
+        r" {_W}{_DRUGS}",
         r"intoxi(?:que|quee|ques|cation|ee)",
+        r"(?:pris|prend|consomme|fume|sniffe|avale|injecte|gobe)\w* {_W}(?:de la |du |des |de l )?"
+        r"(?:drogues?|cocaine|coke|heroine|ecstasy|mdma|ghb|ketamine|crack|speed|lsd|opium|"
+        r"fentanyl|methadone)",
         r"empoisonn",
         r"\bpoison\b",
         r"monoxyde",
@@ -78,8 +81,8 @@ PATTERNS: dict[str, list[str]] = {
         # heart
         r"\b(?:infarctus|infractus|infarctu|crise cardiaque|arret cardiaque|attaque cardiaque|"
         r"crise cardiac|arret du coeur)",
-        rf"(?:douleur|douleurs|mal|serrement|oppression|pression|poids|brulure|point|serre|barre)"
-        rf" {_W}(?:a la |dans la |au niveau de la |sur la |de la )?(?:poitrine|thorax|thoracique)",
+        r"(?:douleur|douleurs|mal|serrement|oppression|pression|poids|brulure|point|serre|barre)"
+        r" {_W}(?:a la |dans la |au niveau de la |sur la |de la )?(?:poitrine|thorax|thoracique)",
         r"(?:poitrine|thorax)\b.{0,40}\b(?:serre|serree|comprime|ecrase|brule|fait mal|douleur|"
         r"oppress|lourd)",
         r"mal (?:au|dans le) bras gauche",
@@ -154,10 +157,10 @@ PATTERNS: dict[str, list[str]] = {
         # severe allergy
         r"anaphyla",
         r"quincke",
-        rf"{_BODY_PARTS_SWELL} {_W}(?:gonfle|enfle|gonflent|enflent|gonflee|enflee|gonflees|"
-        rf"enflees)",
-        rf"(?:gonfle|enfle|gonflement|oedeme)\w* {_W}(?:du |de la |des |de |la |le |les )?"
-        rf"{_BODY_PARTS_SWELL}",
+        r"{_BODY_PARTS_SWELL} {_W}(?:gonfle|enfle|gonflent|enflent|gonflee|enflee|gonflees|"
+        r"enflees)",
+        r"(?:gonfle|enfle|gonflement|oedeme)\w* {_W}(?:du |de la |des |de |la |le |les )?"
+        r"{_BODY_PARTS_SWELL}",
         r"allergi\w* {_W}(?:grave|severe|forte|violente|respir)",
         r"(?:choc|reaction) allergique",
         r"(?:piqu\w*|pique) (?:de |d |par )?(?:une |un )?(?:guepe|abeille|frelon)\b.{0,60}"
@@ -181,9 +184,15 @@ PATTERNS: dict[str, list[str]] = {
         r"fracture ouverte",
         r"(?:os|fracture) {_W}(?:sort|sortait|depasse|visible)",
         r"(?:ecrase|coince) sous",
-        r"incendie|au feu\b|maison brule",
+        r"(?:ecrase|ecrasee|ecraser|coince|coincee|coincer|happe|happee|arrache|arrachee)\w* {_W}"
+        r"(?:par|dans|sous) (?:une |un |la |le |les )?(?:machine|voiture|camion|tracteur|arbre|"
+        r"presse|engin|porte de garage|mur|broyeur)",
+        r"(?:ecrase|ecrasee|ecraser|arrache|arrachee|sectionne|coupe) (?:la|le|les|sa|son|ses|"
+        r"mon|ma|mes) (?:jambe|main|bras|pied|tete|thorax|doigts|doigt)\b.{0,30}(?:machine|"
+        r"par|scie|tronconneuse)",
+        r"incendie|au feu\b|maison brule|(?:a|ont) pris feu|prend feu|le feu a pris",
         # general danger
-        r"urgence vitale",
+        r"urgences? vitales?",
         r"(?:va|vais|allons|est en train de|suis en train de|risque de|peut) mourir",
         r"\bmourant",
         r"en train de mourir",
@@ -214,8 +223,25 @@ _NOT_A_PERSON = re.compile(
     r"repondeur|guichet|bureau|docteur|medecin|personne) (?:\w+ ){0,2}(?:ne|n) (?:repond|reagit)"
 )
 
+_PLACEHOLDERS = {
+    "{_W}": _W,
+    "{_DRUGS}": _DRUGS,
+    "{_HOUSEHOLD}": _HOUSEHOLD,
+    "{_BODY_PARTS_SWELL}": _BODY_PARTS_SWELL,
+    "{_SOMEONE_DOWN}": _SOMEONE_DOWN,
+}
+
+
+def _expand(pattern: str) -> str:
+    """Patterns name the shared pieces as {_W}, {_DRUGS}...: written as plain raw strings, so
+    that regex quantifiers such as {0,3} need no doubling."""
+    for name, value in _PLACEHOLDERS.items():
+        pattern = pattern.replace(name, value)
+    return pattern
+
+
 _COMPILED: list[tuple[str, re.Pattern[str]]] = [
-    (kind, re.compile(p)) for kind in (SUICIDE, POISON, GENERAL) for p in PATTERNS[kind]
+    (kind, re.compile(_expand(p))) for kind in (SUICIDE, POISON, GENERAL) for p in PATTERNS[kind]
 ]
 
 

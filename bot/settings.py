@@ -38,6 +38,7 @@ class Settings:
     language: str
     content_dir: Path
     database_url: str
+    tracker_database_url: str
     nlg_host: str
     nlg_port: int
     web_host: str
@@ -84,6 +85,7 @@ def get_settings() -> Settings:
         language=_env("BOT_LANGUAGE", "fr"),
         content_dir=Path(_env("CONTENT_DIR", str(ROOT / "locales"))),
         database_url=_env("DATABASE_URL", f"sqlite:///{var_dir / 'crisis.db'}"),
+        tracker_database_url=_env("TRACKER_DATABASE_URL", f"sqlite:///{var_dir / 'tracker.db'}"),
         nlg_host=_env("NLG_HOST", "127.0.0.1"),
         nlg_port=_env_int("NLG_PORT", 5056),
         web_host=_env("WEB_HOST", "0.0.0.0"),

@@ -60,10 +60,18 @@ def build_services(args: argparse.Namespace) -> list[Service]:
         str(args.credentials),
         "--port",
         str(args.rasa_port),
+        "--interface",
+        args.interface,
     ]
     if args.enable_api:
         rasa_argv += ["--enable-api", "--auth-token", settings.rasa_token]
-    services.append(Service("rasa", rasa_argv))
+    services.append(
+        Service(
+            "rasa",
+            rasa_argv,
+            env={"ACTION_SERVER_URL": f"http://127.0.0.1:{args.actions_port}/webhook"},
+        )
+    )
     if not args.no_web and importlib.util.find_spec("bot.web.server") is not None:
         services.append(
             Service(
@@ -117,6 +125,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--endpoints", type=Path, default=ROOT / "endpoints.yml")
     parser.add_argument("--credentials", type=Path, default=ROOT / "credentials.yml")
     parser.add_argument("--rasa-port", type=int, default=5005)
+    parser.add_argument(
+        "--interface",
+        default="0.0.0.0",
+        help="address Rasa listens on (127.0.0.1: this machine only)",
+    )
     parser.add_argument("--actions-port", type=int, default=5055)
     parser.add_argument("--web-port", type=int, default=get_settings().web_port)
     parser.add_argument("--no-web", action="store_true", help="do not start the web app")

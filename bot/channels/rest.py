@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Text
-
 from rasa.core.channels.rest import RestInput
 from sanic.request import Request
 
@@ -15,8 +13,8 @@ class PlainTextRestInput(RestInput):
     (Rasa would skip the NLU, and the safety layer with it)."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "rest"
 
-    def _extract_message(self, req: Request) -> Text | None:
+    def _extract_message(self, req: Request) -> str | None:
         return as_plain_text(super()._extract_message(req))

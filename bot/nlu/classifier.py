@@ -32,6 +32,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
+from bot.nlu.fast_predict import FastIntentModel
 from bot.text import normalize
 
 logger = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ def build_pipeline(config: dict[str, Any]) -> Pipeline:
                     analyzer="word",
                     ngram_range=(word_min, word_max),
                     sublinear_tf=True,
-                    token_pattern=r"(?u)\b\w+\b",
+                    token_pattern=r"(?u)\b\w+\b",  # noqa: S106 (a regex, not a password)
                     lowercase=False,
                 ),
             ),
@@ -76,9 +77,7 @@ def build_pipeline(config: dict[str, Any]) -> Pipeline:
     return Pipeline([("features", features), ("model", model)])
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class CrisisIntentClassifier(GraphComponent, IntentClassifier):
     """Intent classification on normalised French text (see module docstring)."""
 
@@ -107,6 +106,8 @@ class CrisisIntentClassifier(GraphComponent, IntentClassifier):
         self._resource = resource
         self._pipeline = pipeline
         self._vocabulary = vocabulary
+        # the same probabilities without scikit-learn's per-call overhead (bot/nlu/fast_predict)
+        self._fast = FastIntentModel.from_pipeline(pipeline) if pipeline is not None else None
 
     @classmethod
     def create(
@@ -119,11 +120,7 @@ class CrisisIntentClassifier(GraphComponent, IntentClassifier):
         return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
-        examples = [
-            m
-            for m in training_data.intent_examples
-            if m.get(TEXT) and m.get(INTENT)
-        ]
+        examples = [m for m in training_data.intent_examples if m.get(TEXT) and m.get(INTENT)]
         labels = {m.get(INTENT) for m in examples}
         if len(labels) < 2:
             logger.warning("Fewer than two intents: the intent classifier is not trained.")
@@ -132,9 +129,12 @@ class CrisisIntentClassifier(GraphComponent, IntentClassifier):
         pipeline = build_pipeline(self._config)
         pipeline.fit(texts, [m.get(INTENT) for m in examples])
         self._pipeline = pipeline
+        self._fast = FastIntentModel.from_pipeline(pipeline)
         self._vocabulary = frozenset(w for t in texts for w in t.split())
         with self._model_storage.write_to(self._resource) as directory:
-            joblib.dump({"pipeline": pipeline, "vocabulary": self._vocabulary}, directory / MODEL_FILE)
+            joblib.dump(
+                {"pipeline": pipeline, "vocabulary": self._vocabulary}, directory / MODEL_FILE
+            )
         return self._resource
 
     @classmethod
@@ -165,7 +165,8 @@ class CrisisIntentClassifier(GraphComponent, IntentClassifier):
         if self._pipeline is None or not texts:
             return [[] for _ in texts]
         normalized = [normalize(t) for t in texts]
-        probabilities = self._pipeline.predict_proba(normalized)
+        model = self._fast if self._fast is not None else self._pipeline
+        probabilities = model.predict_proba(normalized)
         classes = self._pipeline.classes_
         ranking_length = int(self._config["ranking_length"])
         min_ratio = float(self._config["min_known_word_ratio"])

@@ -37,9 +37,7 @@ EMERGENCY_INTENT = "emergency"
 DANGER_ENTITY = "danger"
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class EmergencyGuard(GraphComponent):
     """Overrides the intent with `emergency` when the message describes a danger to life."""
 
@@ -81,7 +79,9 @@ class EmergencyGuard(GraphComponent):
                 add_to_output=True,
             )
             entities = [
-                e for e in (message.get(ENTITIES) or []) if e.get(ENTITY_ATTRIBUTE_TYPE) != DANGER_ENTITY
+                e
+                for e in (message.get(ENTITIES) or [])
+                if e.get(ENTITY_ATTRIBUTE_TYPE) != DANGER_ENTITY
             ]
             entities.append(
                 {
