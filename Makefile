@@ -56,6 +56,11 @@ run: install $(MODEL) ## install, train when needed, start every service (Ctrl-C
 content-check: $(VENV)/.installed ## validate locales/*/answers.yml as the assistant would
 	$(PY) -m bot content-check
 
+.PHONY: messages
+messages: $(VENV)/.installed ## extract interface strings and merge them into the .po catalogs
+	$(VENV)/bin/pybabel extract -k _ --no-location --omit-header -o locales/messages.pot bot
+	$(VENV)/bin/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching
+
 .PHONY: lint
 lint: $(VENV)/.installed ## ruff (lint + format check) and mypy
 	$(VENV)/bin/ruff check .

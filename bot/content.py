@@ -335,7 +335,8 @@ class ContentStore:
                         "content edit refused, still serving the last good content:\n%s", exc
                     )
                 self._stamp = stamp
-            elif stamp is None and self.last_error is None:
+            elif stamp is None and (self._stamp is not None or self.last_error is None):
+                self._stamp = None
                 self.last_error = f"{self.path}: the file is missing"
                 logger.error("%s; still serving the last good content", self.last_error)
             return self._content

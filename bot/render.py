@@ -12,6 +12,7 @@ date); what changes per channel is the shape:
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -97,6 +98,9 @@ class Rendered:
 
 def to_gsm7(text: str) -> str:
     """Replace every character outside GSM-7 by its closest GSM-7 equivalent."""
+    # French guillemets carry inner spaces: « propre » -> "propre"
+    text = re.sub(r"«[\s\u00a0\u202f]*", '"', text)
+    text = re.sub(r"[\s\u00a0\u202f]*»", '"', text)
     out = []
     for ch in text:
         if ch in GSM7_BASIC or ch in GSM7_EXTENSION:

@@ -39,8 +39,6 @@ class Settings:
     content_dir: Path
     database_url: str
     tracker_database_url: str
-    nlg_host: str
-    nlg_port: int
     web_host: str
     web_port: int
     rasa_url: str
@@ -86,8 +84,6 @@ def get_settings() -> Settings:
         content_dir=Path(_env("CONTENT_DIR", str(ROOT / "locales"))),
         database_url=_env("DATABASE_URL", f"sqlite:///{var_dir / 'crisis.db'}"),
         tracker_database_url=_env("TRACKER_DATABASE_URL", f"sqlite:///{var_dir / 'tracker.db'}"),
-        nlg_host=_env("NLG_HOST", "127.0.0.1"),
-        nlg_port=_env_int("NLG_PORT", 5056),
         web_host=_env("WEB_HOST", "0.0.0.0"),
         web_port=_env_int("WEB_PORT", 8080),
         rasa_url=_env("RASA_URL", "http://127.0.0.1:5005"),

@@ -45,6 +45,7 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.privacy import hash_phone
+from bot.i18n import _
 from bot.render import SMS_MAX_SEGMENTS, Button, Rendered, sms_segments, sms_text, to_gsm7
 from bot.settings import get_settings
 from bot.text import as_plain_text
@@ -63,23 +64,31 @@ DEFAULT_OPTIONS_TTL_SECONDS = 3600.0
 MESSAGE_SEPARATOR = "\n\n"
 
 TEXT_EMPTY = to_gsm7(
-    "Votre message est vide. Écrivez votre question en quelques mots. Urgence vitale : 112."
+    _("Your message is empty. Write your question in a few words. Life-threatening emergency: 112.")
 )
 TEXT_MMS = to_gsm7(
-    "Les photos et fichiers ne sont pas lus. Écrivez votre question en quelques mots. "
-    "Urgence vitale : 112."
+    _(
+        "Photos and files are not read. Write your question in a few words. "
+        "Life-threatening emergency: 112."
+    )
 )
 TEXT_TOO_LONG = to_gsm7(
-    f"Votre message est trop long ({MAX_BODY_CHARS} caractères au plus). Posez votre question "
-    "en quelques mots. Urgence vitale : 112."
+    _(
+        "Your message is too long ({max_chars} characters at most). Ask your question in a few "
+        "words. Life-threatening emergency: 112."
+    ).format(max_chars=MAX_BODY_CHARS)
 )
 TEXT_FAILURE = to_gsm7(
-    "Désolé, je ne peux pas répondre pour le moment. Appelez le centre d'appel de Vivalia : "
-    "0800/35.168, gratuit, 24 h/24. En cas de danger de mort, appelez le 112."
+    _(
+        "Sorry, I cannot answer right now. Call the Vivalia call centre: 0800/35.168, free, "
+        "24/7. If a life is in danger, call 112."
+    )
 )
 TEXT_NO_ANSWER = to_gsm7(
-    "Je n'ai pas de réponse à ce message. Reformulez votre question ou appelez le "
-    "0800/35.168. En cas de danger de mort, appelez le 112."
+    _(
+        "I have no answer to this message. Rephrase your question or call 0800/35.168. "
+        "If a life is in danger, call 112."
+    )
 )
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
