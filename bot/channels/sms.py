@@ -44,8 +44,8 @@ from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from bot.privacy import hash_phone
 from bot.i18n import _
+from bot.privacy import hash_phone
 from bot.render import SMS_MAX_SEGMENTS, Button, Rendered, sms_segments, sms_text, to_gsm7
 from bot.settings import get_settings
 from bot.text import as_plain_text
