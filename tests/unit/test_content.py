@@ -18,7 +18,7 @@ from bot.content import (
     parse_content,
 )
 from bot.content_check import main as content_check
-from bot.render import sms_segments, sms_text
+from bot.render import Rendered, sms_segments, sms_text
 
 ROOT = Path(__file__).resolve().parents[2]
 ANSWERS = ROOT / "locales" / "fr" / "answers.yml"
@@ -57,13 +57,11 @@ def test_the_real_content_file_is_valid_and_covers_the_domain() -> None:
 def test_every_answer_fits_in_three_sms_segments() -> None:
     content = load_content(ANSWERS, FACTS)
     for answer in content.answers.values():
-        texts = [answer.text] + [v.text for v in answer.variants]
-        for text in texts:
-            data = answer.render_data()
-            data = type(data)(
+        for text in [answer.text] + [v.text for v in answer.variants]:
+            data = Rendered(
                 text=text.format(**answer.variables),
-                buttons=data.buttons,
-                validated_on=data.validated_on,
+                buttons=answer.buttons,
+                validated_on=answer.validated_on,
             )
             assert sms_segments(sms_text(data)) <= 3, answer.key
 
