@@ -307,9 +307,10 @@ def render_page(
 <div id="chat-announcer" class="visually-hidden" aria-live="polite" aria-atomic="false"></div>
 <form id="chat-form" class="chat-form" autocomplete="off">
 <label for="chat-input">Votre question</label>
+<p id="chat-hint" class="chat-hint">Par exemple : «&nbsp;Ma consultation est-elle maintenue&nbsp;?&nbsp;»</p>
 <div class="chat-input-row">
 <input id="chat-input" name="message" type="text" maxlength="500" required enterkeyhint="send"
- placeholder="Par exemple : ma consultation est-elle maintenue ?">
+ aria-describedby="chat-hint">
 <button type="submit" class="chat-send">Envoyer</button>
 </div>
 </form>

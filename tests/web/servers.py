@@ -33,6 +33,8 @@ async def serving(app: Sanic, port: int | None = None) -> AsyncIterator[str]:
     finally:
         await server.before_stop()
         server.close()
+        for connection in list(server.connections):
+            connection.close_if_idle()
         await server.wait_closed()
         await server.after_stop()
 
@@ -59,6 +61,12 @@ def serving_in_thread(*apps_and_ports: tuple[Sanic, int]) -> Iterator[None]:
         except BaseException as exc:  # reported to the test
             errors.append(exc)
             ready.set()
+        finally:
+            # Open connections (WebSockets, keep-alive) end while the loop still runs.
+            pending = asyncio.all_tasks(loop)
+            for task in pending:
+                task.cancel()
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
