@@ -105,8 +105,12 @@ def open_page(driver, url: str) -> None:
     wait(driver, lambda d: d.find_element(*by_css("#chat-app")).is_displayed())
 
 
-def wait_online(driver) -> None:
-    wait(driver, lambda d: d.find_element(*by_css("#chat-status")).text == "Assistant en ligne")
+def wait_online(driver, timeout: float = 30) -> None:
+    wait(
+        driver,
+        lambda d: d.find_element(*by_css("#chat-status")).text == "Assistant en ligne",
+        timeout,
+    )
 
 
 def messages(driver) -> list[tuple[str, str]]:
@@ -282,6 +286,35 @@ def test_when_rasa_cannot_be_reached_the_page_says_so(fake_stack, driver):
         assert "112" in essentials and "1733" in essentials and "0800/35.168" in essentials
         assert elapsed < 10, f"unavailable notice after {elapsed:.1f} s"
         screenshot_full_page(driver, "/tmp/page-unavailable.png", 360)
+
+
+def test_the_chat_comes_back_when_rasa_does(driver):
+    """Rasa stops (a restart, a new model): the notice shows; Rasa is back: the conversation goes
+    on in the same session."""
+    store = ContentStore(ROOT / "locales" / "fr" / "answers.yml", ROOT / "locales" / "facts.yml")
+    web_port, rasa_port = free_port(), free_port()
+    web_url = f"http://127.0.0.1:{web_port}"
+    n = next(_names)
+    web_app = create_app(
+        f"browser_web_back_{n}", store=store, rasa_url=f"http://127.0.0.1:{rasa_port}"
+    )
+    with serving_in_thread((web_app, web_port)):
+        first, _ = make_fake_rasa(f"browser_rasa_first_{n}", store, (web_url,))
+        with serving_in_thread((first, rasa_port)):
+            open_page(driver, web_url)
+            wait_online(driver)
+            ask(driver, "Quand faut-il aller aux urgences ?")
+            sid = session_id(driver)
+        notice = driver.find_element(*by_css("#chat-unavailable"))
+        wait(driver, lambda d: notice.is_displayed())
+        assert driver.find_element(*by_css("#chat-app")).is_displayed()  # history kept
+        again, received = make_fake_rasa(f"browser_rasa_again_{n}", store, (web_url,))
+        with serving_in_thread((again, rasa_port)):
+            wait_online(driver)
+            assert not notice.is_displayed()
+            conversation = ask(driver, "Ma consultation est-elle maintenue ?")
+            assert "votre consultation est annulée" in conversation[-1][1]
+            assert received[-1].sender_id == sid
 
 
 def test_without_javascript_the_essentials_are_there():
