@@ -40,6 +40,20 @@ install: $(VENV)/.installed $(MO_FILES) ## create .venv and install the pinned d
 %.mo: %.po $(VENV)/.installed
 	$(VENV)/bin/pybabel compile --use-fuzzy -i $< -o $@
 
+WEB_ASSETS := bot/web/static/manifest.json
+$(WEB_ASSETS): web/package.json web/package-lock.json web/build.mjs $(wildcard web/src/*)
+	cd web && npm ci --no-audit --no-fund && npm run build
+
+.PHONY: web
+web: $(WEB_ASSETS) ## build the public page's assets (npm: socket.io-client, the chat widget)
+
+# Headless Chromium for the browser tests: Debian's packages, never a browser download.
+.PHONY: browser
+browser: ## install Debian's chromium and chromium-driver when they are missing (root)
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
+	fi
+
 $(MODEL): $(VENV)/.installed $(TRAIN_INPUTS)
 	@mkdir -p models
 	$(RASA) train --config config.yml --domain domain --data data --out models --fixed-model-name crisis
@@ -49,7 +63,7 @@ $(MODEL): $(VENV)/.installed $(TRAIN_INPUTS)
 train: $(MODEL) ## train the model (only when data, domain or config changed)
 
 .PHONY: run
-run: install $(MODEL) ## install, train when needed, start every service (Ctrl-C stops them)
+run: install $(MODEL) $(WEB_ASSETS) ## install, train when needed, start every service (Ctrl-C stops them)
 	$(PY) -m bot run
 
 .PHONY: content-check
@@ -86,8 +100,8 @@ nlu-report: $(MODEL) ## intent report of the trained model on the held-out Frenc
 	$(PY) -c "import json; r = json.load(open('results/nlu/intent_report.json')); m = r['macro avg']; print('held-out macro F1 = %.3f, accuracy = %.3f' % (m['f1-score'], r['accuracy']))"
 
 .PHONY: pytest
-pytest: install $(MODEL) ## the pytest suite (unit, conversation, live end-to-end)
-	$(PY) -m pytest -q
+pytest: install $(MODEL) $(WEB_ASSETS) browser ## the pytest suite (unit, live end-to-end, browser)
+	REQUIRE_BROWSER=1 $(PY) -m pytest -q
 
 .PHONY: test
 test: install lint content-check validate $(MODEL) test-stories pytest ## everything CI runs
