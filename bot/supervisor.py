@@ -2,7 +2,9 @@
 
 - the action server (rasa-sdk) on 127.0.0.1:5055: its webhook has no authentication, so it
   listens on the loopback interface only;
-- Rasa on :5005 (REST, Socket.IO and SMS channels), answers from the live content file;
+- Rasa on :5005 (REST, Socket.IO and SMS channels), answers from the live content file; its
+  HTTP API is on, behind RASA_TOKEN (`--no-enable-api` turns it off, and the console's questions
+  with it);
 - the web app on :8080 (public page, agents' console), when it is installed.
 
 Ctrl-C (or SIGTERM) stops them all; if one of them dies, the others are stopped too and the
@@ -134,7 +136,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--web-port", type=int, default=get_settings().web_port)
     parser.add_argument("--no-web", action="store_true", help="do not start the web app")
     parser.add_argument(
-        "--enable-api", action="store_true", help="Rasa's HTTP API, behind RASA_TOKEN"
+        "--enable-api",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="Rasa's HTTP API, behind RASA_TOKEN (on by default: the agents' console classifies "
+        "questions with POST /model/parse)",
     )
     parser.add_argument("--ready-timeout", type=float, default=120.0)
     args = parser.parse_args(argv)

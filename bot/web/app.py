@@ -36,7 +36,9 @@ _names = itertools.count()
 
 def default_blueprints() -> list[Callable[[], Blueprint]]:
     """Factories of the blueprints the site serves (a new Blueprint per app)."""
-    return [public.create_blueprint]
+    from bot.agents import console
+
+    return [public.create_blueprint, console.create_blueprint]
 
 
 def content_store() -> ContentStore:

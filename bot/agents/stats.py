@@ -1,0 +1,414 @@
+"""The supervisor's figures of one day, from Rasa's tracker store (read only).
+
+Rasa's SQL tracker store keeps every event of every conversation in its `events` table
+(sender_id, type_name, timestamp, intent_name, action_name, data). A patient's message is a
+`user` event (its text and its classification in `data`); the answer the assistant chose is the
+first `utter_*` action after it. A question "the assistant could not answer" is one classified
+`nlu_fallback`, `out_of_scope` or `no_validated_info`, or answered with the corresponding answer
+(Rasa's own fallback when the dialogue policy is unsure).
+
+No personal data leaves this module: conversation ids are never read out, and texts go through
+`redact` (references, dates, phone and other long numbers, e-mail addresses masked) on top of
+the masking the tracker store itself does.
+
+Where the tracker store is: `get_settings().tracker_database_url` (TRACKER_DATABASE_URL, by
+default var/tracker.db), the database bot.tracker_store writes to. A SQLite file is opened
+read-only; on PostgreSQL, give the console a role that may only SELECT.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import threading
+import unicodedata
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from bot.agents.suggest import UNANSWERED_ACTIONS, UNANSWERED_INTENTS, intent_label
+from bot.consultations.normalize import REFERENCE_RE
+
+LOCAL = ZoneInfo("Europe/Brussels")
+TOP_WORDINGS = 15
+MIN_REPEATS = 2  # a wording is listed among "the most asked" from this many askings on
+
+# --- where the tracker store is ---------------------------------------------------------------
+
+
+def tracker_url(database_url: str, root: Path) -> str:
+    """The tracker store's SQLAlchemy URL (`get_settings().tracker_database_url`, the one the
+    tracker store writes to), opened read-only when it is a SQLite file."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite":
+        return database_url
+    path = Path(url.database or "")
+    if not path.is_absolute():
+        path = root / path
+    return f"sqlite:///file:{path}?mode=ro&uri=true"
+
+
+_engines: dict[str, Engine] = {}
+_lock = threading.Lock()
+
+
+def tracker_engine(url: str) -> Engine:
+    with _lock:
+        engine = _engines.get(url)
+        if engine is None:
+            kwargs: dict[str, Any] = {"future": True, "hide_parameters": True}
+            if url.startswith("sqlite"):
+                kwargs["connect_args"] = {"check_same_thread": False, "timeout": 10}
+            else:
+                kwargs["pool_pre_ping"] = True
+            engine = create_engine(url, **kwargs)
+            _engines[url] = engine
+        return engine
+
+
+def sqlite_path(url: str) -> Path | None:
+    m = re.match(r"sqlite:///file:(.*)\?mode=ro", url)
+    return Path(m.group(1)) if m else None
+
+
+# --- masking ------------------------------------------------------------------------------------
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_MONTHS = (
+    r"janv(?:ier)?|f[ée]v(?:rier)?|mars|avr(?:il)?|mai|juin|juil(?:let)?|ao[uû]t|"
+    r"sept(?:embre)?|oct(?:obre)?|nov(?:embre)?|d[ée]c(?:embre)?"
+)
+_DATES = [
+    re.compile(r"(?<!\d)\d{1,4}[/.\-]\d{1,2}[/.\-]\d{2,4}(?!\d)"),
+    re.compile(rf"(?<!\d)(?:\d{{1,2}}|1er|premier)\s+(?:{_MONTHS})\.?\s+\d{{2,4}}(?!\d)", re.I),
+]
+# Eight digits or more, with separators between them: phone numbers, national register
+# numbers, bank accounts.
+_LONG_NUMBER = re.compile(r"(?<![\w])\+?\d(?:[\s./\-]?\d){7,}(?!\d)")
+
+
+def redact(raw: str) -> str:
+    """The text with what could identify someone masked."""
+    out = _EMAIL.sub("[courriel]", raw)
+    out = REFERENCE_RE.sub("[référence]", out)
+    for pattern in _DATES:
+        out = pattern.sub("[date]", out)
+    out = _LONG_NUMBER.sub("[numéro]", out)
+    return " ".join(out.split())
+
+
+def _grouping_key(text_: str) -> str:
+    folded = "".join(
+        c for c in unicodedata.normalize("NFKD", text_.casefold()) if not unicodedata.combining(c)
+    )
+    return " ".join(re.sub(r"[^\w\[\]]+", " ", folded).split())
+
+
+# --- the figures --------------------------------------------------------------------------------
+
+
+@dataclass
+class Question:
+    at: datetime  # local time (naive)
+    intent: str | None
+    confidence: float | None
+    text: str  # redacted
+    answer: str | None = None  # the first utter_* action after it
+
+    @property
+    def unanswered(self) -> bool:
+        return (self.intent in UNANSWERED_INTENTS) or (self.answer in UNANSWERED_ACTIONS)
+
+
+@dataclass(frozen=True)
+class Topic:
+    intent: str
+    label: str
+    count: int
+    unanswered: int
+
+
+@dataclass(frozen=True)
+class Wording:
+    text: str
+    count: int
+    first_at: datetime
+    last_at: datetime
+
+
+@dataclass
+class DayReport:
+    day: date
+    total: int = 0
+    unanswered: int = 0
+    conversations: int = 0
+    topics: list[Topic] = field(default_factory=list)
+    hours: list[tuple[int, int, int]] = field(default_factory=list)  # (hour, total, unanswered)
+    top_wordings: list[Wording] = field(default_factory=list)
+    unanswered_questions: list[Wording] = field(default_factory=list)
+    source_error: str | None = None  # French: why there are no figures
+
+    @property
+    def rate(self) -> float | None:
+        return self.unanswered / self.total if self.total else None
+
+
+def day_bounds(day: date) -> tuple[float, float]:
+    """The Unix times at which the Belgian day starts and ends."""
+    start = datetime.combine(day, time(), LOCAL)
+    end = datetime.combine(day + timedelta(days=1), time(), LOCAL)
+    return start.timestamp(), end.timestamp()
+
+
+def today() -> date:
+    return datetime.now(LOCAL).date()
+
+
+def _local(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, timezone.utc).astimezone(LOCAL).replace(tzinfo=None)
+
+
+def read_questions(engine: Engine, day: date) -> tuple[list[Question], int]:
+    """The day's questions (every `user` event with a text) and the number of conversations."""
+    start, end = day_bounds(day)
+    query = text(
+        "SELECT sender_id, type_name, timestamp, intent_name, action_name, data FROM events "
+        "WHERE timestamp >= :start AND timestamp < :end AND type_name IN ('user', 'action') "
+        "ORDER BY sender_id, id"
+    )
+    questions: list[Question] = []
+    senders: set[str] = set()  # counted, never shown
+    pending: Question | None = None
+    current: str | None = None
+    with engine.connect() as conn:
+        for row in conn.execute(query, {"start": start, "end": end}):
+            if row.sender_id != current:
+                current, pending = row.sender_id, None
+            if row.type_name == "user":
+                try:
+                    data = json.loads(row.data or "{}")
+                except ValueError:
+                    data = {}
+                raw = str(data.get("text") or "").strip()
+                if not raw or raw.startswith("/"):  # empty, or an intent sent as "/intent"
+                    pending = None
+                    continue
+                parsed = (data.get("parse_data") or {}).get("intent") or {}
+                pending = Question(
+                    at=_local(float(row.timestamp)),
+                    intent=row.intent_name or parsed.get("name"),
+                    confidence=parsed.get("confidence"),
+                    text=redact(raw),
+                )
+                questions.append(pending)
+                senders.add(row.sender_id)
+            elif pending is not None and pending.answer is None:
+                name = row.action_name or ""
+                if name.startswith("utter_"):
+                    pending.answer = name
+    return questions, len(senders)
+
+
+def _wordings(questions: list[Question]) -> list[Wording]:
+    groups: dict[str, list[Question]] = defaultdict(list)
+    for q in questions:
+        groups[_grouping_key(q.text)].append(q)
+    out = []
+    for items in groups.values():
+        shown = Counter(q.text for q in items).most_common(1)[0][0]
+        times = [q.at for q in items]
+        out.append(Wording(shown, len(items), min(times), max(times)))
+    out.sort(key=lambda w: (-w.count, w.first_at))
+    return out
+
+
+def summarise(questions: list[Question], day: date, conversations: int = 0) -> DayReport:
+    report = DayReport(day=day, conversations=conversations)
+    report.total = len(questions)
+    report.unanswered = sum(1 for q in questions if q.unanswered)
+    by_topic: dict[str, list[Question]] = defaultdict(list)
+    for q in questions:
+        by_topic[q.intent or "inconnu"].append(q)
+    report.topics = sorted(
+        (
+            Topic(intent, intent_label(intent), len(items), sum(1 for q in items if q.unanswered))
+            for intent, items in by_topic.items()
+        ),
+        key=lambda t: (-t.count, t.label),
+    )
+    hours = [[h, 0, 0] for h in range(24)]
+    for q in questions:
+        hours[q.at.hour][1] += 1
+        hours[q.at.hour][2] += int(q.unanswered)
+    report.hours = [(h, n, u) for h, n, u in hours]
+    report.top_wordings = [w for w in _wordings(questions) if w.count >= MIN_REPEATS][:TOP_WORDINGS]
+    report.unanswered_questions = _wordings([q for q in questions if q.unanswered])
+    return report
+
+
+def day_report(url: str, day: date) -> DayReport:
+    """The figures of `day` (Belgian time) from the tracker store at `url`."""
+    path = sqlite_path(url)
+    if path is not None and not path.exists():
+        return DayReport(day=day, source_error="Aucune conversation enregistrée pour l'instant.")
+    try:
+        questions, conversations = read_questions(tracker_engine(url), day)
+    except (OperationalError, ProgrammingError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        if reason and "no such table" in reason[0]:
+            return DayReport(
+                day=day, source_error="Aucune conversation enregistrée pour l'instant."
+            )
+        return DayReport(
+            day=day,
+            source_error="Les conversations ne peuvent pas être lues : "
+            f"{reason[0] if reason else type(exc).__name__}",
+        )
+    return summarise(questions, day, conversations)
+
+
+# --- charts (inline SVG, drawn here) ------------------------------------------------------------
+
+BLUE = "#1d5c96"
+ORANGE = "#c75b12"
+GREY = "#5f6b76"
+
+
+def _esc(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def topics_chart(topics: list[Topic], limit: int = 12) -> str:
+    """Horizontal bars: questions per topic, the unanswered part in orange."""
+    rows = topics[:limit]
+    if not rows:
+        return ""
+    label_w, bar_w, row_h, top = 250, 330, 26, 8
+    width = label_w + bar_w + 60
+    height = top + row_h * len(rows) + 8
+    biggest = max(t.count for t in rows) or 1
+    parts = [
+        f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" role="img" aria-labelledby="chart-topics-title">',
+        '<title id="chart-topics-title">Questions par sujet (en orange : sans réponse)</title>',
+    ]
+    for i, t in enumerate(rows):
+        y = top + i * row_h
+        w = max(1, round(bar_w * t.count / biggest))
+        u = round(bar_w * t.unanswered / biggest)
+        parts.append(
+            f'<text x="{label_w - 8}" y="{y + 17}" text-anchor="end" font-size="13" '
+            f'fill="#1b1f23">{_esc(t.label)}</text>'
+        )
+        parts.append(
+            f'<rect x="{label_w}" y="{y + 4}" width="{w}" height="18" fill="{BLUE}">'
+            f"<title>{_esc(t.label)} : {t.count} question(s), {t.unanswered} sans réponse</title>"
+            "</rect>"
+        )
+        if u:
+            parts.append(
+                f'<rect x="{label_w}" y="{y + 4}" width="{u}" height="18" fill="{ORANGE}"/>'
+            )
+        parts.append(
+            f'<text x="{label_w + w + 6}" y="{y + 17}" font-size="13" fill="#1b1f23">'
+            f"{t.count}</text>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def hours_chart(hours: list[tuple[int, int, int]]) -> str:
+    """Columns: questions per hour of the day, the unanswered part in orange."""
+    if not hours or not any(n for _, n, _ in hours):
+        return ""
+    col_w, plot_h, left, top, bottom = 24, 160, 36, 10, 26
+    width = left + col_w * 24 + 10
+    height = top + plot_h + bottom
+    biggest = max(n for _, n, _ in hours) or 1
+    parts = [
+        f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" role="img" aria-labelledby="chart-hours-title">',
+        '<title id="chart-hours-title">Questions par heure (en orange : sans réponse)</title>',
+        f'<line x1="{left}" y1="{top + plot_h}" x2="{width - 6}" y2="{top + plot_h}" '
+        f'stroke="{GREY}" stroke-width="1"/>',
+        f'<text x="{left - 6}" y="{top + 10}" text-anchor="end" font-size="11" '
+        f'fill="{GREY}">{biggest}</text>',
+        f'<text x="{left - 6}" y="{top + plot_h}" text-anchor="end" font-size="11" '
+        f'fill="{GREY}">0</text>',
+    ]
+    for hour, n, u in hours:
+        x = left + hour * col_w + 3
+        if n:
+            h = max(1, round(plot_h * n / biggest))
+            parts.append(
+                f'<rect x="{x}" y="{top + plot_h - h}" width="{col_w - 6}" height="{h}" '
+                f'fill="{BLUE}"><title>{hour} h : {n} question(s), {u} sans réponse</title></rect>'
+            )
+            if u:
+                hu = max(1, round(plot_h * u / biggest))
+                parts.append(
+                    f'<rect x="{x}" y="{top + plot_h - hu}" width="{col_w - 6}" height="{hu}" '
+                    f'fill="{ORANGE}"/>'
+                )
+        if hour % 3 == 0:
+            parts.append(
+                f'<text x="{x + (col_w - 6) / 2}" y="{top + plot_h + 16}" text-anchor="middle" '
+                f'font-size="11" fill="{GREY}">{hour} h</text>'
+            )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+# --- CSV ----------------------------------------------------------------------------------------
+
+
+def _cell(value: object) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula (the texts come from the public)."""
+    out = str(value)
+    return "'" + out if out[:1] in ("=", "+", "-", "@", "\t", "\r") else out
+
+
+def percent(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate * 100:.1f}".replace(".", ",") + " %"
+
+
+def report_csv(report: DayReport) -> str:
+    """French spreadsheet CSV (';', UTF-8 with BOM so that Excel shows the accents)."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    out.write("\ufeff")
+    w = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    w.writerow(
+        ["rubrique", "libellé", "nombre", "sans réponse", "première heure", "dernière heure"]
+    )
+    day = report.day.isoformat()
+    w.writerow(["jour", day, "", "", "", ""])
+    w.writerow(["total", "Questions reçues", report.total, report.unanswered, "", ""])
+    w.writerow(["total", "Conversations", report.conversations, "", "", ""])
+    w.writerow(["total", "Taux sans réponse", percent(report.rate), "", "", ""])
+    for t in report.topics:
+        w.writerow(["sujet", _cell(t.label), t.count, t.unanswered, "", ""])
+    for h, n, u in report.hours:
+        if n:
+            w.writerow(["heure", f"{h} h", n, u, "", ""])
+    for q in report.top_wordings:
+        w.writerow(
+            ["question fréquente", _cell(q.text), q.count, "", q.first_at.strftime("%H:%M"),
+             q.last_at.strftime("%H:%M")]
+        )  # fmt: skip
+    for q in report.unanswered_questions:
+        w.writerow(
+            ["sans réponse", _cell(q.text), q.count, q.count, q.first_at.strftime("%H:%M"),
+             q.last_at.strftime("%H:%M")]
+        )  # fmt: skip
+    return out.getvalue()
