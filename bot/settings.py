@@ -42,6 +42,7 @@ class Settings:
     web_host: str
     web_port: int
     rasa_url: str
+    rasa_public_url: str
     secret_key: str
     phone_hash_key: bytes
     twilio_auth_token: str
@@ -87,6 +88,7 @@ def get_settings() -> Settings:
         web_host=_env("WEB_HOST", "0.0.0.0"),
         web_port=_env_int("WEB_PORT", 8080),
         rasa_url=_env("RASA_URL", "http://127.0.0.1:5005"),
+        rasa_public_url=_env("RASA_PUBLIC_URL", "http://localhost:5005"),
         secret_key=_secret("SECRET_KEY", var_dir),
         phone_hash_key=_secret("PHONE_HASH_KEY", var_dir).encode(),
         twilio_auth_token=_env("TWILIO_AUTH_TOKEN", ""),

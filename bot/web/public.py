@@ -17,7 +17,6 @@ import html
 import json
 import logging
 import mimetypes
-import os
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -31,6 +30,7 @@ from sanic.response import HTTPResponse
 
 from bot.content import Content, ContentStore
 from bot.render import info_line
+from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ LONG_CACHE = "public, max-age=31536000, immutable"
 def rasa_public_url() -> str:
     """Where browsers reach Rasa's Socket.IO server (RASA_PUBLIC_URL, default
     http://localhost:5005). Read here only: the page's CSP and the widget both use it."""
-    raw = os.environ.get("RASA_PUBLIC_URL", "http://localhost:5005").strip()
+    raw = get_settings().rasa_public_url
     url = (raw or "http://localhost:5005").rstrip("/")
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https"} or not parts.netloc:

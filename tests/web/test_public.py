@@ -388,13 +388,24 @@ def test_the_built_assets_when_present_match_the_manifest():
 
 
 def test_rasa_public_url(monkeypatch):
-    monkeypatch.delenv("RASA_PUBLIC_URL", raising=False)
-    assert public.rasa_public_url() == "http://localhost:5005"
-    monkeypatch.setenv("RASA_PUBLIC_URL", "https://chat.vivalia.example/")
-    assert public.rasa_public_url() == "https://chat.vivalia.example"
-    monkeypatch.setenv("RASA_PUBLIC_URL", "javascript:alert(1)")
-    with pytest.raises(ValueError):
-        public.rasa_public_url()
+    from bot.settings import get_settings
+
+    def with_env(value):
+        if value is None:
+            monkeypatch.delenv("RASA_PUBLIC_URL", raising=False)
+        else:
+            monkeypatch.setenv("RASA_PUBLIC_URL", value)
+        get_settings.cache_clear()
+        return public.rasa_public_url
+
+    try:
+        assert with_env(None)() == "http://localhost:5005"
+        assert with_env("https://chat.vivalia.example/")() == "https://chat.vivalia.example"
+        with pytest.raises(ValueError):
+            with_env("javascript:alert(1)")()
+    finally:
+        monkeypatch.delenv("RASA_PUBLIC_URL", raising=False)
+        get_settings.cache_clear()
 
 
 def test_create_app_takes_more_blueprints():
