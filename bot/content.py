@@ -147,9 +147,9 @@ def parse_content(
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        line = f"{mark.line + 1}" if mark is not None else "?"
+        at = f"{mark.line + 1}" if mark is not None else "?"
         reason = getattr(exc, "problem", None) or str(exc)
-        raise ContentError([f"{where}:{line}: the file is not valid YAML: {reason}"]) from exc
+        raise ContentError([f"{where}:{at}: the file is not valid YAML: {reason}"]) from exc
     if not isinstance(raw, dict) or not isinstance(raw.get("answers"), dict):
         raise ContentError([f"{where}:1: the file must have an 'answers:' section"])
 

@@ -180,7 +180,8 @@ def main(argv: list[str] | None = None) -> int:
             dead = [s for s in services if s.process is not None and s.process.poll() is not None]
             if dead:
                 for s in dead:
-                    print(f"[run] {s.name} stopped (exit {s.process.returncode})", file=sys.stderr)
+                    code = s.process.returncode if s.process is not None else None
+                    print(f"[run] {s.name} stopped (exit {code})", file=sys.stderr)
                 status = 1
                 break
             time.sleep(0.5)
