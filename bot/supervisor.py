@@ -2,9 +2,9 @@
 
 - the action server (rasa-sdk) on 127.0.0.1:5055: its webhook has no authentication, so it
   listens on the loopback interface only;
-- Rasa on :5005 (REST, Socket.IO and SMS channels), answers from the live content file; its
-  HTTP API is on, behind RASA_TOKEN (`--no-enable-api` turns it off, and the console's questions
-  with it);
+- Rasa on :5005 (REST, Socket.IO and SMS channels, and the classification for the agents'
+  console behind RASA_TOKEN), answers from the live content file; Rasa's full HTTP API stays
+  off unless `--enable-api` is given (it would let the token's holder read every conversation);
 - the web app on :8080 (public page, agents' console), when it is installed.
 
 Ctrl-C (or SIGTERM) stops them all; if one of them dies, the others are stopped too and the
@@ -138,9 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--enable-api",
         action=argparse.BooleanOptionalAction,
-        default=True,
-        help="Rasa's HTTP API, behind RASA_TOKEN (on by default: the agents' console classifies "
-        "questions with POST /model/parse)",
+        default=False,
+        help="Rasa's full HTTP API, behind RASA_TOKEN (off by default: the agents' console only "
+        "needs POST /webhooks/nlu/parse)",
     )
     parser.add_argument("--ready-timeout", type=float, default=120.0)
     args = parser.parse_args(argv)

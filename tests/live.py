@@ -70,9 +70,9 @@ class LiveStack:
     def parse(self, text: str) -> dict:
         body = json.dumps({"text": text}).encode()
         req = urllib.request.Request(
-            f"{self.rasa_url}/model/parse?token={self.token}",
+            f"{self.rasa_url}/webhooks/nlu/parse",
             data=body,
-            headers={"Content-Type": "application/json"},
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.token}"},
         )
         with urllib.request.urlopen(req, timeout=30) as r:
             return json.loads(r.read().decode())
@@ -98,7 +98,6 @@ class LiveStack:
             "--rasa-port", str(self.rasa_port),
             "--actions-port", str(self.actions_port),
             "--web-port", str(self.web_port),
-            "--enable-api",
         ]  # fmt: skip
         log = open(self.log_path, "wb")  # noqa: SIM115 (kept open for the process's life)
         self.process = subprocess.Popen(

@@ -1,7 +1,8 @@
 """A caller's question -> the answer the assistant would give, for the agent to read out.
 
-1. Rasa classifies the question: `POST {RASA_URL}/model/parse?token=RASA_TOKEN` (Rasa's HTTP
-   API, which `python -m bot run` enables behind the token). The result is the one the patients
+1. Rasa classifies the question: `POST {RASA_URL}/webhooks/nlu/parse` with the bearer token
+   RASA_TOKEN (bot/channels/nlu.py: the classification only, not Rasa's whole HTTP API). The
+   result is the one the patients
    get: the same model, and its safety layer (bot.nlu.emergency_guard) has already turned a
    danger to life into `emergency`, with the kind of danger as the `danger` entity.
 2. The intent -> the answers the rules give it (data/rules/*.yml, read once).
@@ -154,12 +155,12 @@ async def parse(
     token: str,
     timeout: float = PARSE_TIMEOUT,
 ) -> dict[str, Any]:
-    """Rasa's NLU result for `text` (`POST /model/parse`), or RasaError."""
-    url = rasa_url.rstrip("/") + "/model/parse"
+    """Rasa's NLU result for `text` (`POST /webhooks/nlu/parse`), or RasaError."""
+    url = rasa_url.rstrip("/") + "/webhooks/nlu/parse"
     try:
         async with session.post(
             url,
-            params={"token": token},
+            headers={"Authorization": f"Bearer {token}"},
             json={"text": text},
             timeout=aiohttp.ClientTimeout(total=timeout),
         ) as resp:
@@ -171,8 +172,8 @@ async def parse(
                 )
             if resp.status == 404:
                 raise RasaError(
-                    "L'API de Rasa n'est pas activée (Rasa doit être lancé avec --enable-api, "
-                    "ce que fait `python -m bot run`). Prévenez l'administrateur.",
+                    "Rasa ne propose pas la classification (le canal bot.channels.nlu."
+                    "NluParseInput manque dans credentials.yml). Prévenez l'administrateur.",
                     502,
                 )
             if resp.status >= 400:
@@ -185,7 +186,7 @@ async def parse(
     except RasaError:
         raise
     except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-        logger.warning("Rasa /model/parse failed: %s", type(exc).__name__)
+        logger.warning("Rasa /webhooks/nlu/parse failed: %s", type(exc).__name__)
         raise RasaError(UNREACHABLE) from exc
     if not isinstance(result, dict) or not isinstance(result.get("intent"), dict):
         raise RasaError("Rasa a renvoyé une réponse illisible. Réessayez dans un instant.", 502)

@@ -1,4 +1,4 @@
-"""A stand-in for Rasa's HTTP API: `POST /model/parse?token=...` only, answering with canned
+"""A stand-in for Rasa's classification channel: `POST /webhooks/nlu/parse` (bearer token) only, answering with canned
 classifications shaped like Rasa 3.6's (intent, intent_ranking, entities), including what the
 safety layer and the FallbackClassifier put there."""
 
@@ -59,9 +59,9 @@ def make_fake_rasa(token: str = TOKEN) -> tuple[Sanic, list[str]]:
     app = Sanic(f"fake_rasa_api_{next(_names)}")
     asked: list[str] = []
 
-    @app.post("/model/parse")
+    @app.post("/webhooks/nlu/parse")
     async def parse(request: Request) -> HTTPResponse:
-        if request.args.get("token") != token:
+        if request.headers.get("Authorization") != f"Bearer {token}":
             return response.json({"status": "failure", "reason": "NotAuthenticated"}, status=401)
         text = (request.json or {}).get("text", "")
         asked.append(text)
