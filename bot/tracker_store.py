@@ -1,0 +1,74 @@
+"""The conversation store: Rasa's SQL tracker store, with patients' identifiers masked before
+anything is written.
+
+Configured in endpoints.yml as `tracker_store: type: bot.tracker_store.RedactingTrackerStore`.
+The database is `get_settings().tracker_database_url`: a SQLite file (var/tracker.db) by default,
+PostgreSQL when `TRACKER_DATABASE_URL` says so. Every event goes through
+`bot.redaction.redact_event` on its way to the database (and to an event broker, if one is ever
+configured): references, dates of birth and phone numbers are stored as "[référence]",
+"[date de naissance]", "[téléphone]". What the consultation form must remember between two
+messages is sealed (`bot.sealing`) and stored as such.
+
+Starting the store also masks identifiers in the Rasa process's log output
+(`bot.redaction.install_log_redaction`): Rasa logs the user's text when handling fails.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rasa.core.brokers.broker import EventBroker
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import Event
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
+
+from bot.redaction import install_log_redaction, redact_event
+from bot.settings import get_settings
+
+
+class RedactingTrackerStore(SQLTrackerStore):
+    """`SQLTrackerStore` that persists every event redacted (see the module docstring)."""
+
+    def __init__(
+        self,
+        domain: Domain | None = None,
+        event_broker: EventBroker | None = None,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.pop("host", None)  # Rasa passes the endpoint's `url` (None): the settings decide
+        super().__init__(
+            domain=domain,
+            host=get_settings().tracker_database_url,
+            event_broker=event_broker,
+            **kwargs,
+        )
+        install_log_redaction()
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """As `SQLTrackerStore.save`, each new event redacted before it is written."""
+        await self.stream_events(tracker)
+        with self.session_scope() as session:
+            for event in self._additional_events(session, tracker):
+                data = redact_event(event.as_dict())
+                session.add(
+                    self.SQLEvent(
+                        sender_id=tracker.sender_id,
+                        type_name=event.type_name,
+                        timestamp=data.get("timestamp"),
+                        intent_name=data.get("parse_data", {})
+                        .get("intent", {})
+                        .get(INTENT_NAME_KEY),
+                        action_name=data.get("name"),
+                        data=json.dumps(data),
+                    )
+                )
+            session.commit()
+
+    async def _stream_new_events(
+        self, event_broker: EventBroker, new_events: list[Event], sender_id: str
+    ) -> None:
+        for event in new_events:
+            event_broker.publish({"sender_id": sender_id, **redact_event(event.as_dict())})
