@@ -7,8 +7,9 @@
   off unless `--enable-api` is given (it would let the token's holder read every conversation);
 - the web app on :8080 (public page, agents' console), when it is installed.
 
-Ctrl-C (or SIGTERM) stops them all; if one of them dies, the others are stopped too and the
-exit status says so, rather than leaving a half-working assistant.
+Ctrl-C (or SIGTERM) stops them all. A service that dies is started again (the others keep
+answering meanwhile); one that dies 5 times within a minute is broken, not unlucky: then every
+service is stopped and the exit status says so, rather than leaving a half-working assistant.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ from pathlib import Path
 
 from bot.settings import ROOT, get_settings
 
+MAX_RESTARTS = 5
+RESTART_WINDOW_SECONDS = 60.0
+
 
 @dataclass
 class Service:
@@ -33,6 +37,19 @@ class Service:
     argv: list[str]
     env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen | None = None
+    restarts: list[float] = field(default_factory=list)
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
+            self.argv, cwd=ROOT, env={**os.environ, **self.env}, start_new_session=True
+        )
+        print(f"[run] {self.name} started (pid {self.process.pid})", flush=True)
+
+    def may_restart(self, now: float) -> bool:
+        """False once it died MAX_RESTARTS times within RESTART_WINDOW_SECONDS."""
+        self.restarts = [t for t in self.restarts if now - t < RESTART_WINDOW_SECONDS]
+        self.restarts.append(now)
+        return len(self.restarts) <= MAX_RESTARTS
 
 
 def _python() -> str:
@@ -161,11 +178,7 @@ def main(argv: list[str] | None = None) -> int:
 
     (ROOT / "var").mkdir(exist_ok=True)
     for s in services:
-        env = {**os.environ, **s.env}
-        s.process = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
-            s.argv, cwd=ROOT, env=env, start_new_session=True
-        )
-        print(f"[run] {s.name} started (pid {s.process.pid})", flush=True)
+        s.start()
 
     rasa_url = f"http://127.0.0.1:{args.rasa_port}/"
     if wait_until_up(rasa_url, args.ready_timeout, services):
@@ -176,14 +189,16 @@ def main(argv: list[str] | None = None) -> int:
         )
     status = 0
     try:
-        while not stopping:
-            dead = [s for s in services if s.process is not None and s.process.poll() is not None]
-            if dead:
-                for s in dead:
-                    code = s.process.returncode if s.process is not None else None
-                    print(f"[run] {s.name} stopped (exit {code})", file=sys.stderr)
-                status = 1
-                break
+        while not stopping and status == 0:
+            for s in services:
+                if s.process is None or s.process.poll() is None:
+                    continue
+                print(f"[run] {s.name} stopped (exit {s.process.returncode})", file=sys.stderr)
+                if not s.may_restart(time.monotonic()):
+                    print(f"[run] {s.name} keeps failing: stopping", file=sys.stderr)
+                    status = 1
+                    break
+                s.start()
             time.sleep(0.5)
     finally:
         print("[run] stopping every service", flush=True)

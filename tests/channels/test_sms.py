@@ -445,7 +445,7 @@ async def test_answer_is_gsm7_and_xml_escaped(server: Server):
     assert "&lt;/Message&gt;" in body
     assert "&amp;" in body
     (text,) = messages(body)
-    assert text == 'A < B & C > D - " vrai " oeuvre </Message><Message>x'
+    assert text == 'A < B & C > D - "vrai" oeuvre </Message><Message>x'
     assert is_gsm7(text)
 
 
