@@ -106,6 +106,10 @@ pytest: install $(MODEL) $(WEB_ASSETS) browser ## the pytest suite (unit, live e
 .PHONY: test
 test: install lint content-check validate $(MODEL) test-stories pytest ## everything CI runs
 
+.PHONY: bench
+bench: install $(MODEL) ## load benchmark vs Rasa's default config (trains it once, minutes) -> BENCHMARKS.md
+	$(PY) -m bench
+
 .PHONY: clean
 clean: ## remove the model and results (keeps .venv and var/)
 	rm -rf models results

@@ -1,0 +1,250 @@
+"""A bounded, lighter SQL tracker store (Rasa's SQLTrackerStore, extension point `tracker_store`).
+
+Rasa's SQLTrackerStore, at every message: opens a new SQLite connection (SQLAlchemy's NullPool
+for a file database) for each of its three queries, reads back every event of the conversation
+session, deserialises each one by walking the Event class tree again, counts the stored events
+once more before saving, and commits with SQLite's rollback journal (several fsyncs). A
+conversation of thousands of messages within the 60-minute session makes every one of its
+messages slower, and the rule policy re-reads all of it twice per message.
+
+This store keeps Rasa's table and its SQL dialects, and changes how it is used:
+- SQLite: one connection kept open, write-ahead journal, `synchronous=NORMAL` (a commit no
+  longer waits for the disk; an application crash loses nothing, a power cut may lose the last
+  turns);
+- reading: one query for the events since the last session start, newest first, at most
+  `max_events` of them (default 60, about 15 turns), cut at a turn boundary; when older events
+  of the session are left out, their last slot values (and loop / pause state) are restored in
+  front, so that the conversation's state is the same; event classes looked up once;
+- saving: only the events added since the tracker was read (known from the tracker itself, no
+  count query), inserted in one statement.
+
+`retrieve_full_tracker` (the HTTP API, exports) still returns every event. Subclasses can
+change what is written by overriding `serialise_event`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+from typing import Any
+
+import sqlalchemy as sa
+from rasa.core.brokers.broker import EventBroker
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActiveLoop,
+    ConversationPaused,
+    ConversationResumed,
+    Event,
+    SessionStarted,
+    SlotSet,
+)
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
+from rasa.shared.utils.common import all_subclasses
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_EVENTS = 60
+
+# Events whose effect lasts beyond their turn: the last one of each key is kept when older
+# events are left out (key: slot name, or the event type for loops and pause / resume).
+_STATE_TYPES = (SlotSet.type_name, ActiveLoop.type_name)
+_PAUSE_TYPES = (ConversationPaused.type_name, ConversationResumed.type_name)
+
+
+class StoredTracker(DialogueStateTracker):
+    """A tracker that knows how many of its events are already in the database."""
+
+    stored_events: int = 0
+
+
+_event_classes: dict[str, type[Event]] = {}
+
+
+def event_class(type_name: str) -> type[Event] | None:
+    """Event.resolve_by_type, with the class tree walked once rather than for every event."""
+    cls = _event_classes.get(type_name)
+    if cls is None:
+        for sub in all_subclasses(Event):
+            _event_classes.setdefault(sub.type_name, sub)
+        cls = _event_classes.get(type_name)
+    return cls
+
+
+def deserialise_event(data: dict[str, Any]) -> Event | None:
+    cls = event_class(str(data.get("event")))
+    if cls is None:  # unknown to this Rasa: let Rasa decide (warning, or None)
+        return Event.from_parameters(data)
+    return cls._from_parameters(data)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+class BoundedSQLTrackerStore(SQLTrackerStore):
+    """SQLTrackerStore that reads a bounded window of the session and writes only what is new."""
+
+    def __init__(
+        self,
+        domain: Domain | None = None,
+        dialect: str = "sqlite",
+        host: str | None = None,
+        port: int | None = None,
+        db: str = "rasa.db",
+        username: str | None = None,
+        password: str | None = None,
+        event_broker: EventBroker | None = None,
+        login_db: str | None = None,
+        query: dict | None = None,
+        max_events: int = DEFAULT_MAX_EVENTS,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            domain, dialect, host, port, db, username, password, event_broker, login_db, query,
+            **kwargs,
+        )  # fmt: skip
+        self.max_events = max(int(max_events), 8)
+        engine: sa.engine.Engine = self.engine  # type: ignore[has-type]
+        url = engine.url
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            # One pooled connection instead of a new one per query; WAL journal.
+            engine.dispose()
+            self.engine = sa.create_engine(
+                url,
+                poolclass=sa.pool.QueuePool,
+                pool_size=2,
+                max_overflow=4,
+                connect_args={"check_same_thread": False},
+            )
+            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+            self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+        self._statements()
+
+    # -- reading -------------------------------------------------------------------------
+
+    def init_tracker(self, sender_id: str) -> DialogueStateTracker:
+        return StoredTracker(sender_id, self.domain.slots, max_event_history=self.max_event_history)
+
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        """The latest session's events, at most `max_events` of them (see the module doc)."""
+        events = self._read_session(sender_id)
+        if not events:
+            return None
+        tracker = StoredTracker.from_events(
+            sender_id, events, self.domain.slots, self.max_event_history
+        )
+        tracker.stored_events = len(tracker.events)
+        return tracker
+
+    def _statements(self) -> None:
+        """The reading statements, built once (SQLAlchemy then reuses their compiled form)."""
+        c = self.SQLEvent.__table__.c
+        sender = sa.bindparam("sender_id")
+        session_start = (
+            sa.select(sa.func.max(c.id))
+            .where(c.sender_id == sender, c.type_name == SessionStarted.type_name)
+            .scalar_subquery()
+        )
+        since_start = sa.or_(session_start.is_(None), c.id >= session_start)
+        self._window_query = (
+            sa.select(c.id, c.type_name, c.action_name, c.data)
+            .where(c.sender_id == sender, since_start)
+            .order_by(c.id.desc())
+            .limit(self.max_events + 1)
+        )
+        self._state_query = (
+            sa.select(c.id, c.type_name, c.data)
+            .where(
+                c.sender_id == sender,
+                since_start,
+                c.id < sa.bindparam("before_id"),
+                c.type_name.in_(_STATE_TYPES + _PAUSE_TYPES),
+            )
+            .order_by(c.id)
+        )
+        self._insert = self.SQLEvent.__table__.insert()
+
+    def _read_session(self, sender_id: str) -> list[Event]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(self._window_query, {"sender_id": sender_id}).all()
+            rows.reverse()
+            restored: list[Any] = []
+            if len(rows) > self.max_events:
+                rows = self._from_turn_start(rows[1:])
+                restored = self._lasting_state(conn, sender_id, rows[0].id)
+        events = []
+        for row in itertools.chain(restored, rows):
+            event = deserialise_event(json.loads(row.data))
+            if event is not None:
+                events.append(event)
+        return events
+
+    @staticmethod
+    def _from_turn_start(rows: list[Any]) -> list[Any]:
+        """The rows from the first `action_listen` on, so that no turn is cut in half."""
+        for i, row in enumerate(rows):
+            if row.type_name == ActionExecuted.type_name and row.action_name == ACTION_LISTEN_NAME:
+                return rows[i:]
+        return rows
+
+    def _lasting_state(self, conn: Any, sender_id: str, before_id: int) -> list[Any]:
+        """The last slot value of each slot, active loop and pause state, before `before_id`."""
+        rows = conn.execute(
+            self._state_query, {"sender_id": sender_id, "before_id": before_id}
+        ).all()
+        last: dict[str, Any] = {}
+        for row in rows:
+            if row.type_name == SlotSet.type_name:
+                key = "slot:" + str(json.loads(row.data).get("name"))
+            elif row.type_name in _PAUSE_TYPES:
+                key = "pause"
+            else:
+                key = row.type_name
+            last.pop(key, None)  # keep the original order of the last values
+            last[key] = row
+        return list(last.values())
+
+    # -- writing -------------------------------------------------------------------------
+
+    def serialise_event(self, event: Event) -> dict[str, Any]:
+        """The event as stored (a subclass may mask what must not be kept)."""
+        return event.as_dict()
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Insert the events added since the tracker was read, in one statement."""
+        stored = tracker.stored_events if isinstance(tracker, StoredTracker) else None
+        if stored is None or stored > len(tracker.events):
+            # a tracker this store did not read: Rasa's way (count what is stored)
+            with self.session_scope() as session:
+                new_events = list(self._additional_events(session, tracker))
+        else:
+            new_events = list(itertools.islice(tracker.events, stored, None))
+        if new_events:
+            rows = [self._row(tracker.sender_id, event) for event in new_events]
+            with self.engine.begin() as conn:
+                conn.execute(self._insert, rows)
+        if isinstance(tracker, StoredTracker):
+            tracker.stored_events = len(tracker.events)
+        if self.event_broker is not None and new_events:
+            await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
+
+    def _row(self, sender_id: str, event: Event) -> dict[str, Any]:
+        data = self.serialise_event(event)
+        parse_data = data.get("parse_data") or {}
+        return {
+            "sender_id": sender_id,
+            "type_name": event.type_name,
+            "timestamp": data.get("timestamp"),
+            "intent_name": (parse_data.get("intent") or {}).get(INTENT_NAME_KEY),
+            "action_name": data.get("name"),
+            "data": json.dumps(data),
+        }

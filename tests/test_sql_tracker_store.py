@@ -1,0 +1,176 @@
+"""bot.sql_tracker_store: the same conversations as Rasa's SQLTrackerStore, bounded and lighter."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import (
+    ActionExecuted,
+    BotUttered,
+    ConversationPaused,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+)
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.sql_tracker_store import BoundedSQLTrackerStore, StoredTracker, deserialise_event
+
+DOMAIN = Domain.from_yaml(
+    """
+version: "3.1"
+intents: [greet, thank]
+slots:
+  danger:
+    type: categorical
+    values: [general, suicide, poison]
+    influence_conversation: false
+    mappings: [{type: custom}]
+  topic:
+    type: text
+    influence_conversation: false
+    mappings: [{type: custom}]
+responses:
+  utter_greet: [{text: "bonjour"}]
+"""
+)
+
+
+def turn(text: str, intent: str = "greet") -> list:
+    return [
+        UserUttered(text, {"name": intent, "confidence": 1.0}),
+        ActionExecuted("utter_greet"),
+        BotUttered("bonjour"),
+        ActionExecuted("action_listen"),
+    ]
+
+
+def session_start() -> list:
+    return [
+        ActionExecuted("action_session_start"),
+        SessionStarted(),
+        ActionExecuted("action_listen"),
+    ]
+
+
+@pytest.fixture
+def db(tmp_path):
+    return str(tmp_path / "tracker.db")
+
+
+def store(db: str, **kwargs) -> BoundedSQLTrackerStore:
+    return BoundedSQLTrackerStore(DOMAIN, dialect="sqlite", db=db, **kwargs)
+
+
+def stock(db: str) -> SQLTrackerStore:
+    return SQLTrackerStore(DOMAIN, dialect="sqlite", db=db)
+
+
+async def add(s, sender: str, events: list) -> DialogueStateTracker:
+    tracker = await s.get_or_create_tracker(sender, append_action_listen=False)
+    for e in events:
+        tracker.update(e)
+    await s.save(tracker)
+    return tracker
+
+
+def dicts(tracker: DialogueStateTracker) -> list[dict]:
+    return [e.as_dict() for e in tracker.events]
+
+
+async def test_short_conversation_reads_back_as_rasa_reads_it(db):
+    s = store(db)
+    await add(s, "a", session_start() + turn("bonjour"))
+    await add(s, "a", turn("merci", "thank"))
+    ours, rasa = await s.retrieve("a"), await stock(db).retrieve("a")
+    assert isinstance(ours, StoredTracker)
+    assert dicts(ours) == dicts(rasa)
+    assert ours.current_state() == rasa.current_state()
+    assert await s.retrieve("nobody") is None
+
+
+async def test_each_event_is_written_once(db):
+    s = store(db)
+    tracker = await add(s, "a", session_start() + turn("bonjour"))
+    await s.save(tracker)  # nothing new
+    tracker = await s.retrieve("a")
+    for e in turn("encore"):
+        tracker.update(e)
+    await s.save(tracker)
+    await s.save(tracker)
+    rows = sqlite3.connect(db).execute("select count(*) from events").fetchone()[0]
+    assert rows == len(session_start()) + 2 * len(turn("x"))
+    assert dicts(await stock(db).retrieve("a")) == dicts(await s.retrieve("a"))
+
+
+async def test_a_tracker_read_elsewhere_is_saved_as_rasa_saves_it(db):
+    s = store(db)
+    await add(s, "a", session_start())
+    foreign = await stock(db).retrieve("a")
+    assert not isinstance(foreign, StoredTracker)
+    for e in turn("bonjour"):
+        foreign.update(e)
+    await s.save(foreign)
+    assert dicts(await s.retrieve("a")) == dicts(foreign)
+
+
+async def test_only_the_latest_session_is_read(db):
+    s = store(db)
+    await add(s, "a", session_start() + turn("bonjour") + [SlotSet("topic", "old")])
+    await add(s, "a", session_start() + turn("re-bonjour"))
+    tracker = await s.retrieve("a")
+    assert [e.text for e in tracker.events if isinstance(e, UserUttered)] == ["re-bonjour"]
+    assert tracker.get_slot("topic") is None
+    assert dicts(tracker) == dicts(await stock(db).retrieve("a"))
+
+
+async def test_a_long_session_is_bounded_and_keeps_its_state(db):
+    s = store(db, max_events=20)
+    events = [*session_start(), SlotSet("danger", "poison"), ConversationPaused()]
+    for i in range(60):
+        events += turn(f"message {i}")
+        if i == 10:
+            events.append(SlotSet("topic", "radiology"))
+        if i == 20:
+            events.append(SlotSet("topic", "maternity"))
+    await add(s, "a", events)
+    full = await stock(db).retrieve("a")
+    tracker = await s.retrieve("a")
+    assert len(tracker.events) <= 20 + 3
+    # the slot values and the pause state of the whole session, restored in front
+    assert tracker.get_slot("danger") == full.get_slot("danger") == "poison"
+    assert tracker.get_slot("topic") == full.get_slot("topic") == "maternity"
+    assert tracker.is_paused() == full.is_paused()
+    # then whole turns, the latest ones, as Rasa has them
+    kept = dicts(tracker)[3:]
+    assert kept[0]["event"] == "action" and kept[0]["name"] == "action_listen"
+    assert kept == dicts(full)[-len(kept) :]
+    assert tracker.latest_message.text == "message 59"
+    # a new turn is appended after the stored ones, once
+    for e in turn("message 60"):
+        tracker.update(e)
+    await s.save(tracker)
+    full = await stock(db).retrieve("a")
+    assert [e.text for e in full.events if isinstance(e, UserUttered)][-2:] == [
+        "message 59",
+        "message 60",
+    ]
+    assert len(full.events) == len(events) - 1 + len(turn("x"))  # minus the older session start
+
+
+async def test_sqlite_uses_the_write_ahead_log(db):
+    s = store(db)
+    await add(s, "a", session_start())
+    with s.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_events_deserialise_as_rasa_deserialises_them():
+    for event in [*session_start(), *turn("bonjour"), SlotSet("topic", "x"), ConversationPaused()]:
+        data = event.as_dict()
+        assert deserialise_event(data) == type(event)._from_parameters(data)
+        assert deserialise_event(data).as_dict() == data
+    assert deserialise_event({"event": "topic"}) is None
