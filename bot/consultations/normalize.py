@@ -175,6 +175,14 @@ _LEAD_IN = re.compile(
 _BIRTH_CUE = re.compile(
     r"(?<![a-z])(?:nee?s?|naissance|ddn)(?![a-z])[\s:,\-]*(?:(?:le|est|du)(?![a-z])[\s:,\-]*){0,2}$"
 )
+# "mon rdv du 18/05/2022", "consultation prévue le 20/05": the appointment's date, not a birth
+# date (at least one linking word between the noun and the date).
+_APPOINTMENT_CUE = re.compile(
+    r"(?<![a-z])(?:rdv|rendez[\s-]*vous|consultations?|examens?|operations?|seances?|"
+    r"convocations?|irm|scanner|radio|prevue?s?|programmee?s?|fixee?s?)(?![a-z])"
+    r"(?:\s+(?:du|le|la|de|d|pour|ce|cette|au|a|fixee?|prevue?|programmee?|lundi|mardi|"
+    r"mercredi|jeudi|vendredi|samedi|dimanche)(?![a-z]))+[\s,:]*$"
+)
 
 
 @dataclass(frozen=True)
@@ -253,8 +261,9 @@ def parse_birth_date(text: str, *, today: date | None = None) -> date | None:
 def find_birth_date(text: str, *, today: date | None = None) -> date | None:
     """The date of birth inside a sentence ("mon rdv C-22-004512, née le 14/02/1961").
 
-    A date introduced by "né(e) le", "naissance" or "DDN" wins. Otherwise the sentence must hold
-    exactly one possible date; several different ones give None (the form asks again), as do
+    A date introduced by "né(e) le", "naissance" or "DDN" wins. A sentence that gives the
+    appointment's date ("mon rdv du 18/05/2022") has no birth date unless one is introduced so.
+    Otherwise the sentence must hold exactly one possible date; several different ones give None (the form asks again), as do
     impossible, future or pre-1900 dates.
     """
     today = today or date.today()
@@ -264,6 +273,8 @@ def find_birth_date(text: str, *, today: date | None = None) -> date | None:
     cued = [c for c in valid if _BIRTH_CUE.search(folded[max(0, c.start - 40) : c.start])]
     if cued:
         return cued[0].value
+    if any(_APPOINTMENT_CUE.search(folded[max(0, c.start - 60) : c.start]) for c in valid):
+        return None  # the appointment's date is there: any other date is a guess
     distinct = {c.value for c in valid}
     return distinct.pop() if len(distinct) == 1 else None
 

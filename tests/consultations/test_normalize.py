@@ -227,3 +227,28 @@ def test_normalize_imports_no_sqlalchemy() -> None:
         "import sys, bot.consultations.normalize;sys.exit(1 if 'sqlalchemy' in sys.modules else 0)"
     )
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Mon rdv C-22-004512 du 18/05/2022 est maintenu ?",
+        "ma consultation prévue le 20/05/2022 a lieu ?",
+        "mon IRM de mardi 17/05/2022",
+        "ma consultation du 18/05/2022, 14/02/1961",
+    ],
+)
+def test_the_appointment_date_is_not_a_birth_date(text: str) -> None:
+    assert find_birth_date(text, today=date(2026, 11, 29)) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "mon rdv C-22-004512 14/02/1961",
+        "consultation prévue le 20/05/2022, je suis née le 14/02/1961",
+        "mon rendez-vous C-22-004512 est-il maintenu ? née le 14/02/1961",
+    ],
+)
+def test_a_birth_date_next_to_an_appointment(text: str) -> None:
+    assert find_birth_date(text, today=date(2026, 11, 29)) == date(1961, 2, 14)
