@@ -29,19 +29,10 @@ def text_of(replies: list[dict]) -> str:
 
 
 def run_scorer(stack: LiveStack, question_set: Path, out: Path, min_overall: float) -> str:
-    result = subprocess.run(  # noqa: S603
-        [
-            sys.executable,
-            str(SHARED_EVAL / "score.py"),
-            "--url",
-            stack.rest_url,
-            "--set",
-            str(question_set),
-            "--out",
-            str(out),
-            "--min-overall",
-            str(min_overall),
-        ],  # fmt: skip
+    argv = [sys.executable, str(SHARED_EVAL / "score.py"), "--url", stack.rest_url]
+    argv += ["--set", str(question_set), "--out", str(out), "--min-overall", str(min_overall)]
+    result = subprocess.run(
+        argv,
         capture_output=True,
         text=True,
         timeout=600,
