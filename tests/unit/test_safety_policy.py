@@ -7,7 +7,9 @@ from bot.safety_policy import next_safety_action
 
 def test_an_emergency_message_gets_112_first() -> None:
     assert next_safety_action("emergency", "action_listen", None) == "utter_emergency"
-    assert next_safety_action("emergency", "action_listen", "consultation_form") == "utter_emergency"
+    assert (
+        next_safety_action("emergency", "action_listen", "consultation_form") == "utter_emergency"
+    )
 
 
 def test_an_open_form_is_closed_after_the_112_answer() -> None:
