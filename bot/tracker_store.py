@@ -9,27 +9,28 @@ configured): references, dates of birth and phone numbers are stored as "[réfé
 "[date de naissance]", "[téléphone]". What the consultation form must remember between two
 messages is sealed (`bot.sealing`) and stored as such.
 
+It is the bounded store of `bot.sql_tracker_store` (kept connection, WAL for SQLite, at most
+`max_events` of the session read back, only new events written): this class only decides what
+an event looks like once stored (`serialise_event`).
+
 Starting the store also masks identifiers in the Rasa process's log output
 (`bot.redaction.install_log_redaction`): Rasa logs the user's text when handling fails.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from rasa.core.brokers.broker import EventBroker
-from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event
-from rasa.shared.core.trackers import DialogueStateTracker
-from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 from bot.redaction import install_log_redaction, redact_event
 from bot.settings import get_settings
+from bot.sql_tracker_store import BoundedSQLTrackerStore
 
 
-class RedactingTrackerStore(SQLTrackerStore):
+class RedactingTrackerStore(BoundedSQLTrackerStore):
     """`SQLTrackerStore` that persists every event redacted (see the module docstring)."""
 
     def __init__(
@@ -47,25 +48,9 @@ class RedactingTrackerStore(SQLTrackerStore):
         )
         install_log_redaction()
 
-    async def save(self, tracker: DialogueStateTracker) -> None:
-        """As `SQLTrackerStore.save`, each new event redacted before it is written."""
-        await self.stream_events(tracker)
-        with self.session_scope() as session:
-            for event in self._additional_events(session, tracker):
-                data = redact_event(event.as_dict())
-                session.add(
-                    self.SQLEvent(
-                        sender_id=tracker.sender_id,
-                        type_name=event.type_name,
-                        timestamp=data.get("timestamp"),
-                        intent_name=data.get("parse_data", {})
-                        .get("intent", {})
-                        .get(INTENT_NAME_KEY),
-                        action_name=data.get("name"),
-                        data=json.dumps(data),
-                    )
-                )
-            session.commit()
+    def serialise_event(self, event: Event) -> dict[str, Any]:
+        """Every event is written redacted (`BoundedSQLTrackerStore.save` calls this)."""
+        return redact_event(event.as_dict())
 
     async def _stream_new_events(
         self, event_broker: EventBroker, new_events: list[Event], sender_id: str
