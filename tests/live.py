@@ -55,6 +55,8 @@ class LiveStack:
     def content_file(self) -> Path:
         return self.workdir / "locales" / "fr" / "answers.yml"
 
+    twilio_token: str = "live-test-twilio-token"
+
     @property
     def token(self) -> str:
         return (self.workdir / "var" / "rasa_token.key").read_text().strip()
@@ -91,6 +93,8 @@ class LiveStack:
             f"http://127.0.0.1:{self.web_port}",
             "RASA_PUBLIC_URL": self.rasa_url,
             "RASA_TELEMETRY_ENABLED": "false",
+            "TWILIO_AUTH_TOKEN": self.twilio_token,
+            "SMS_WEBHOOK_URL": "",
             **self.env,
         }
         argv = [
