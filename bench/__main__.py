@@ -83,9 +83,9 @@ def main(argv: list[str] | None = None) -> int:
         print("no models/crisis.tar.gz: run `make train` first", file=sys.stderr)
         return 2
     results: dict[str, Any] = {
-        "command": "make bench  (python -m bench "
-        + " ".join(sys.argv[1:] if argv is None else argv)
-        + ")",
+        "command": " ".join(
+            ["make bench:", ".venv/bin/python -m bench", *(sys.argv[1:] if argv is None else argv)]
+        ),
         "args": {k: str(v) for k, v in vars(args).items()},
         "date": time.strftime("%Y-%m-%d %H:%M %Z"),
         "machine": report.machine(),

@@ -57,6 +57,44 @@ def summary(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def targets(results: dict[str, Any], ratio: float | None) -> list[str]:
+    """The issue's targets for the project's assistant, met or not, in this run."""
+    if "project" not in results["load"]:
+        return []
+    load, mem = results["load"]["project"], results["memory"]["project"]
+    nlu, q = results["nlu"], results.get("questions", {})
+    checks = [
+        ("throughput >= 10x the default configuration", f"{ratio:.1f}x" if ratio else "-",
+         bool(ratio and ratio >= 10)),
+        ("p95 latency < 150 ms at 20 conversations", f"{load['p95_ms']:.0f} ms",
+         load["p95_ms"] < 150),
+        ("whole assistant < 1.5 GiB (RSS sum)", f"{mem['peak_total_mib']:.0f} MiB",
+         mem["peak_total_mib"] < 1536),
+        ("training < 60 s", f"{results['training']['project']['seconds']:.0f} s",
+         results["training"]["project"]["seconds"] < 60),
+        ("cold start < 20 s", f"{results['cold_start_s']['project']:.1f} s",
+         results["cold_start_s"]["project"] < 20),
+    ]  # fmt: skip
+    if "default" in nlu:
+        p, d = nlu["project"], nlu["default"]
+        checks.append(
+            ("held-out NLU not below the default configuration",
+             f"macro F1 {p['macro_f1']:.3f} vs {d['macro_f1']:.3f}, "
+             f"accuracy {p['accuracy']:.3f} vs {d['accuracy']:.3f}",
+             p["macro_f1"] >= d["macro_f1"] and p["accuracy"] >= d["accuracy"])
+        )  # fmt: skip
+    for s in ("dev", "patient"):
+        r = (q.get("project") or {}).get(s) or {}
+        if r.get("total"):
+            checks.append(
+                (f"{s} question set: every question", f"{r['passed']}/{r['total']}",
+                 r["passed"] == r["total"])
+            )  # fmt: skip
+    out = ["Targets (issue 7), this run:", "", "| target | measured | met |", "| --- | --- | --- |"]
+    out += [f"| {t} | {m} | {'yes' if ok else '**no**'} |" for t, m, ok in checks]
+    return [*out, ""]
+
+
 def markdown(results: dict[str, Any]) -> str:
     m = results["machine"]
     load, mem, cold = results["load"], results["memory"], results["cold_start_s"]
@@ -116,6 +154,7 @@ def markdown(results: dict[str, Any]) -> str:
     out += [""]
     if ratio:
         out += [f"**Throughput ratio, project / default: {ratio:.1f}x.**", ""]
+    out += targets(results, ratio)
     out += ["Rounds, in the order they ran:", "", "| round | assistant | msg/s | p50 | p95 | p99 | errors |",
             "| ---: | --- | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
     for r in results["rounds"]:

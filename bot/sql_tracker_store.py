@@ -27,6 +27,9 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import time
+import weakref
+from collections import OrderedDict
 from typing import Any
 
 import sqlalchemy as sa
@@ -50,6 +53,9 @@ from rasa.shared.utils.common import all_subclasses
 logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_EVENTS = 60
+# a conversation found absent is taken as new for this long (Rasa creates it right away)
+_NEW_TRACKER_SECONDS = 10.0
+_REMEMBERED = 4096
 
 # Events whose effect lasts beyond their turn: the last one of each key is kept when older
 # events are left out (key: slot name, or the event type for loops and pause / resume).
@@ -128,6 +134,9 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         self._statements()
+        # new conversations: found absent by `retrieve`, then created by Rasa (_stored_count)
+        self._absent: OrderedDict[str, float] = OrderedDict()
+        self._created: OrderedDict[str, tuple[Any, int]] = OrderedDict()
 
     # -- reading -------------------------------------------------------------------------
 
@@ -138,6 +147,7 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
         """The latest session's events, at most `max_events` of them (see the module doc)."""
         events = self._read_session(sender_id)
         if not events:
+            self._remember(self._absent, sender_id, time.monotonic())
             return None
         tracker = StoredTracker.from_events(
             sender_id, events, self.domain.slots, self.max_event_history
@@ -221,7 +231,7 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Insert the events added since the tracker was read, in one statement."""
-        stored = tracker.stored_events if isinstance(tracker, StoredTracker) else None
+        stored = self._stored_count(tracker)
         if stored is None or stored > len(tracker.events):
             # a tracker this store did not read: Rasa's way (count what is stored)
             with self.session_scope() as session:
@@ -234,8 +244,36 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
                 conn.execute(self._insert, rows)
         if isinstance(tracker, StoredTracker):
             tracker.stored_events = len(tracker.events)
+        else:
+            self._remember(
+                self._created, tracker.sender_id, (weakref.ref(tracker), len(tracker.events))
+            )
         if self.event_broker is not None and new_events:
             await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
+
+    def _stored_count(self, tracker: DialogueStateTracker) -> int | None:
+        """How many of the tracker's events are in the database (None: unknown, count them).
+
+        A tracker this store read knows it. A new conversation's tracker is made by Rasa
+        (`create_tracker`), not read: it is new if `retrieve` found nothing for it a moment
+        ago, and after its first save this store remembers how much of it was written."""
+        if isinstance(tracker, StoredTracker):
+            return tracker.stored_events
+        sender_id = tracker.sender_id
+        created = self._created.get(sender_id)
+        if created is not None and created[0]() is tracker:
+            return int(created[1])
+        absent_since = self._absent.pop(sender_id, None)
+        if absent_since is not None and time.monotonic() - absent_since < _NEW_TRACKER_SECONDS:
+            return 0
+        return None
+
+    @staticmethod
+    def _remember(cache: OrderedDict, key: str, value: Any) -> None:
+        cache[key] = value
+        cache.move_to_end(key)
+        while len(cache) > _REMEMBERED:
+            cache.popitem(last=False)
 
     def _row(self, sender_id: str, event: Event) -> dict[str, Any]:
         data = self.serialise_event(event)

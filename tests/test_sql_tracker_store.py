@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
@@ -16,6 +16,7 @@ from rasa.shared.core.events import (
     UserUttered,
 )
 from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy import event as sa_event
 
 from bot.sql_tracker_store import BoundedSQLTrackerStore, StoredTracker, deserialise_event
 
@@ -174,3 +175,24 @@ def test_events_deserialise_as_rasa_deserialises_them():
         assert deserialise_event(data) == type(event)._from_parameters(data)
         assert deserialise_event(data).as_dict() == data
     assert deserialise_event({"event": "topic"}) is None
+
+
+async def test_a_new_conversation_is_written_without_counting(db):
+    s = store(db)
+    statements: list[str] = []
+    sa_event.listen(s.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    served = FailSafeTrackerStore(s)  # as Rasa serves it: the tracker is made by Rasa
+    tracker = await served.get_or_create_tracker("new", append_action_listen=False)
+    assert not isinstance(tracker, StoredTracker)
+    for e in session_start() + turn("bonjour"):
+        tracker.update(e)
+    await served.save(tracker)
+    await served.save(tracker)
+    assert not [q for q in statements if "count(" in q.lower()]
+    assert dicts(await stock(db).retrieve("new")) == dicts(tracker)[1:]  # from SessionStarted
+    # a conversation that exists is never taken for a new one
+    foreign = await stock(db).retrieve("new")
+    for e in turn("encore"):
+        foreign.update(e)
+    await store(db).save(foreign)
+    assert dicts(await stock(db).retrieve("new")) == dicts(foreign)
