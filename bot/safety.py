@@ -56,6 +56,18 @@ PATTERNS: dict[str, list[str]] = {
         r"(?:marre|fatigue) de (?:la vie|vivre)",
         r"la vie n a plus (?:de|aucun) sens",
         r"(?:ecrit|laisse) une lettre d adieu",
+        r"(?:c est|c|tout est|ca va etre) fini pour moi",
+        r"(?:ecrit|laisse|ecris|ecrire|prepare)\w* (?:une |des |ma |mes )?(?:lettres?|mots?|messages?)"
+        r" d adieu",
+        r"(?:ecrit|laisse|ecris)\w* (?:une |des )?lettres? (?:a|pour) (?:mes|ma|mon|ses|sa|son)"
+        r" (?:enfants|femme|mari|parents|famille|mere|pere)",
+        r"\b(?:dire|dit|fais|faire|fait) (?:mes |ses )?adieux?\b",
+        r"(?:plus la peine|plus de raison|aucune raison) de vivre",
+        r"(?:ne )?(?:serai|serais|sera) plus la demain",
+        r"dormir pour (?:toujours|de bon)",
+        r"\bla corde\b",
+        r"sous (?:un|le) (?:train|camion|bus|metro|tram)",
+        r"(?:avaler|prendre) (?:tous|toutes) (?:mes|ses) (?:medicaments|cachets|pilules|comprimes)",
     ],
     POISON: [
         r"\b(?:overdose|overdoses|overdosee?|surdose|surdosage|od)\b",
@@ -111,6 +123,8 @@ PATTERNS: dict[str, list[str]] = {
         r"\bevanoui",
         r"\bs (?:est|etait) (?:effondre|ecroule|evanoui)",
         r"(?:ne|n) (?:se )?(?:reveille|reagit|repond|bouge) (?:plus|pas)",  # see _NOT_A_PERSON
+        r"\b(?:il|elle|lui|on|bebe|mari|femme|pere|mere|papa|maman|fils|fille|voisin\w*|ami\w*)"
+        r" (?:se )?(?:reveille|reagit|repond|bouge|respire) (?:plus|presque plus|pas quand)\b",
         r"(?:par terre|au sol|a terre|sur le sol)\b.{0,40}(?:bouge|repond|reagit|reveille|respire)",
         r"tombe dans les pommes",
         r"\bdans le coma\b",
@@ -120,11 +134,11 @@ PATTERNS: dict[str, list[str]] = {
         r"\bavc\b",
         r"accident vasculaire",
         r"(?:bouche|visage|levre|levres|figure|joue|oeil|paupiere) {_W}(?:de travers|tordue?|"
-        r"qui tombe|tombe|paralyse|deformee?|affaisse|pendante?)",
+        r"qui tombe|tombe|paralyse|deformee?|affaisse|pendante?|pend|pendait|tire|tordu|qui pend)",
         r"(?:ne sens|ne sent|ne sentons|sens plus|sent plus|plus senti)\b.{0,25}"
         r"(?:bras|jambe|main|visage|cote|moitie)",
         r"\bparalys",
-        r"(?:parle|parl|articule|prononce|cause) {_W}(?:mal|bizarrement|difficilement|plus|"
+        r"(?:parle|parler|parlait|parlent|articul\w*|prononc\w*|cause) {_W}(?:mal|bizarrement|difficilement|plus|"
         r"de travers|n importe comment|bizarre|avec difficulte)",
         r"(?:n arrive|arrive|peut|peux|parvient|arrivons|sait) (?:plus|pas) a (?:parler|articuler)",
         r"(?:ne peut|ne peux|peut|peux|ne sait) plus parler",
@@ -211,8 +225,10 @@ PATTERNS: dict[str, list[str]] = {
         r"mal de tete {_W}(?:brutal|violent|soudain|foudroyant|explose)",
         r"(?:accouche|accouchement|perd les eaux|perdu les eaux|contractions)\b.{0,40}"
         r"(?:saigne|sang|bebe sort|tete sort|maintenant|voiture|seule)",
-        r"(?:enceinte)\b.{0,40}(?:saigne beaucoup|hemorragie|perd du sang|ne sens plus le bebe|"
-        r"bebe ne bouge plus)",
+        r"\benceinte\b.{0,80}\b(?:saigne\w*|saignement\w*|perd\w* du sang|"
+        r"(?<!prise de )(?<!prises de )(?<!analyse de )(?<!analyses de )sang|caillots?|"
+        r"hemorragi\w*|ne sens plus le bebe|bebe ne bouge plus|perdu les eaux|perd les eaux)",
+        r"\b(?:saigne\w*|saignement\w*|perd\w* du sang|caillots?|hemorragi\w*)\b.{0,80}\benceinte\b",
     ],
 }
 
@@ -220,7 +236,7 @@ PATTERNS: dict[str, list[str]] = {
 _NOT_A_PERSON = re.compile(
     r"(?:standard|telephone|numero|ligne|secretariat|accueil|centre d appel|call cent\w*|site|"
     r"mail|internet|service|hopital|ordinateur|serveur|systeme|application|appli|reseau|"
-    r"repondeur|guichet|bureau|docteur|medecin|personne) (?:\w+ ){0,2}(?:ne|n) (?:repond|reagit)"
+    r"repondeur|guichet|bureau|docteur|medecin|personne) (?:\w+ ){0,2}(?:(?:ne|n) )?(?:repond|reagit)"
 )
 
 _PLACEHOLDERS = {

@@ -37,13 +37,14 @@ _TOPICS: dict[str, re.Pattern[str]] = {
     ),
     ESSENTIAL: re.compile(
         r"\b(?:chimio\w*|oncolog\w*|onco|cancer\w*|cancereu\w*|tumeur\w*|radiotherapie|"
-        r"diabet\w*|diabeto|insuline|orthopedi\w*|orthopedique|platre|platres|plâtre)\b"
+        r"diabet\w*|diabeto|insuline|orthopedi\w*|orthopedique|platre\w*|platré\w*)\b"
     ),
     PREGNANCY: _PREGNANCY,
     OPERATIONS: re.compile(
         r"\b(?:operation\w*|opere\w*|operer|opérer|chirurgi\w*|chirurgien\w*|intervention\w*|"
         r"bloc operatoire|anesthesi\w*|ablation|greffe|pose d une prothese|prothese de \w+|"
-        r"cataracte|hernie|appendicite|vesicule|amygdales|dents de sagesse|arthroscopie)\b"
+        r"cataracte|hernie|appendicite|vesicule|amygdales|dents de sagesse|arthroscopie|menisque|"
+        r"ligaments croises)\b"
     ),
     BERTRIX: re.compile(r"\bbertrix\b"),
     # a consultation in a speciality that is not an essential follow-up (F5, F6)

@@ -57,10 +57,13 @@ def test_development_question_set_passes(live_stack: LiveStack, tmp_path: Path) 
     not (SHARED_EVAL / "score.py").exists(),
     reason="../shared/eval is absent (a clone outside the workplace): no scorer",
 )
-def test_patient_question_set_passes(live_stack: LiveStack, tmp_path: Path) -> None:
+@pytest.mark.parametrize("question_set", ["patient_questions.yml", "patient_questions_2.yml"])
+def test_patient_question_sets_pass(
+    live_stack: LiveStack, tmp_path: Path, question_set: str
+) -> None:
     summary = run_scorer(
         live_stack,
-        ROOT / "tests" / "questions" / "patient_questions.yml",
+        ROOT / "tests" / "questions" / question_set,
         tmp_path / "patients.txt",
         min_overall=0.97,
     )

@@ -49,7 +49,7 @@ def corrected_intent(
         multi = MULTI_INTENTS.get(frozenset(topics))
         single_parts = set((predicted or "").split("+"))
         if multi in known and (generic or single_parts <= topics):
-            return multi if multi != predicted else None
+            return multi  # also when already predicted: its confidence is then made firm
     if len(topics) == 1 and generic:
         (topic,) = topics
         return topic if topic in known else None

@@ -81,6 +81,11 @@ def test_topic_correction_rules() -> None:
     )
     # a generic verdict with one topic word -> that topic
     assert corrected_intent("consultation_status", {"radiology"}, known) == "radiology"
+    # an unsure multi-intent verdict that the topic words confirm is made firm
+    assert (
+        corrected_intent("essential_followup+radiology", {"essential_followup", "radiology"}, known)
+        == "essential_followup+radiology"
+    )
     assert corrected_intent("nlu_fallback", {"radiology"}, known) == "radiology"
     # a confident specific verdict is kept ("les résultats de mon scanner")
     assert corrected_intent("no_validated_info", {"radiology"}, known) is None

@@ -28,11 +28,10 @@ def test_held_out_examples_are_never_training_examples() -> None:
     training = nlu_examples(*sorted((ROOT / "data" / "nlu").glob("*.yml")))
     heldout = nlu_examples(ROOT / "tests" / "nlu" / "heldout.yml")
     assert not set(training) & set(heldout)
-    questions = yaml.safe_load(
-        (ROOT / "tests" / "questions" / "patient_questions.yml").read_text(encoding="utf-8")
-    )
-    texts = {normalize(t) for case in questions["cases"].values() for t in case["texts"]}
-    assert not set(training) & texts
+    for path in sorted((ROOT / "tests" / "questions").glob("*.yml")):
+        questions = yaml.safe_load(path.read_text(encoding="utf-8"))
+        texts = {normalize(t) for case in questions["cases"].values() for t in case["texts"]}
+        assert not set(training) & texts, path.name
 
 
 def test_every_domain_intent_has_training_examples_and_a_rule_or_story() -> None:
