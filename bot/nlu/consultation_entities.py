@@ -38,8 +38,6 @@ from rasa.shared.nlu.constants import (
     EXTRACTOR,
     INTENT,
     INTENT_NAME_KEY,
-    INTENT_RANKING_KEY,
-    PREDICTED_CONFIDENCE_KEY,
     TEXT,
 )
 from rasa.shared.nlu.training_data.message import Message
@@ -52,6 +50,7 @@ from bot.consultations.normalize import (
     looks_like_date,
     parse_birth_date,
 )
+from bot.nlu.ranking import promote
 from bot.redaction import BIRTH_DATE, identifier_spans
 
 REFERENCE_ENTITY = "reference"
@@ -192,21 +191,7 @@ class ConsultationEntityExtractor(GraphComponent):
 
             intent = lookup_intent((message.get(INTENT) or {}).get(INTENT_NAME_KEY), ids)
             if intent is not None:
-                message.set(
-                    INTENT,
-                    {INTENT_NAME_KEY: intent, PREDICTED_CONFIDENCE_KEY: 1.0},
-                    add_to_output=True,
-                )
-                ranking = [
-                    r
-                    for r in (message.get(INTENT_RANKING_KEY) or [])
-                    if r.get(INTENT_NAME_KEY) != intent
-                ]
-                message.set(
-                    INTENT_RANKING_KEY,
-                    [{INTENT_NAME_KEY: intent, PREDICTED_CONFIDENCE_KEY: 1.0}, *ranking],
-                    add_to_output=True,
-                )
+                promote(message, intent, 1.0)
         return messages
 
     def process_training_data(self, training_data: Any) -> Any:

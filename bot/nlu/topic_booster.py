@@ -27,6 +27,7 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.nlu.ranking import promote
 from bot.topics import detect_topics
 
 MULTI_INTENTS = {
@@ -100,27 +101,5 @@ class TopicBooster(GraphComponent):
                     0.0,
                 ),
             )
-            message.set(
-                INTENT,
-                {INTENT_NAME_KEY: intent, PREDICTED_CONFIDENCE_KEY: confidence},
-                add_to_output=True,
-            )
-            # The others share what is left, so that the ranking stays a distribution and the
-            # FallbackClassifier does not see two intents neck and neck.
-            others = [r for r in ranking if r[INTENT_NAME_KEY] != intent]
-            total = sum(r[PREDICTED_CONFIDENCE_KEY] for r in others) or 1.0
-            message.set(
-                INTENT_RANKING_KEY,
-                [{INTENT_NAME_KEY: intent, PREDICTED_CONFIDENCE_KEY: confidence}]
-                + [
-                    {
-                        INTENT_NAME_KEY: r[INTENT_NAME_KEY],
-                        PREDICTED_CONFIDENCE_KEY: r[PREDICTED_CONFIDENCE_KEY]
-                        * (1.0 - confidence)
-                        / total,
-                    }
-                    for r in others
-                ],
-                add_to_output=True,
-            )
+            promote(message, intent, confidence)
         return messages
