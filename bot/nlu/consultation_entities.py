@@ -25,10 +25,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import (
     ENTITIES,
     ENTITY_ATTRIBUTE_END,
@@ -50,6 +47,7 @@ from bot.consultations.normalize import (
     looks_like_date,
     parse_birth_date,
 )
+from bot.nlu.base import RuleComponent
 from bot.nlu.ranking import promote
 from bot.redaction import BIRTH_DATE, identifier_spans
 
@@ -153,22 +151,8 @@ def _entity(kind: str, value: str, span: tuple[int, int], extractor: str) -> dic
     ],
     is_trainable=False,
 )
-class ConsultationEntityExtractor(GraphComponent):
+class ConsultationEntityExtractor(RuleComponent):
     """`reference` and `birth_date` entities, and the intent they imply (module docstring)."""
-
-    @staticmethod
-    def get_default_config() -> dict[str, Any]:
-        return {}
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> ConsultationEntityExtractor:
-        return cls()
 
     def process(self, messages: list[Message]) -> list[Message]:
         name = self.__class__.__name__
@@ -193,6 +177,3 @@ class ConsultationEntityExtractor(GraphComponent):
             if intent is not None:
                 promote(message, intent, 1.0)
         return messages
-
-    def process_training_data(self, training_data: Any) -> Any:
-        return training_data

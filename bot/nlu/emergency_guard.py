@@ -10,12 +10,7 @@ alone recognised an emergency, the danger is `general`.
 
 from __future__ import annotations
 
-from typing import Any
-
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import (
     ENTITIES,
     ENTITY_ATTRIBUTE_END,
@@ -31,6 +26,7 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.nlu.base import RuleComponent
 from bot.safety import GENERAL, detect_danger
 
 EMERGENCY_INTENT = "emergency"
@@ -38,22 +34,8 @@ DANGER_ENTITY = "danger"
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class EmergencyGuard(GraphComponent):
+class EmergencyGuard(RuleComponent):
     """Overrides the intent with `emergency` when the message describes a danger to life."""
-
-    @staticmethod
-    def get_default_config() -> dict[str, Any]:
-        return {}
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> EmergencyGuard:
-        return cls()
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
@@ -94,6 +76,3 @@ class EmergencyGuard(GraphComponent):
             )
             message.set(ENTITIES, entities, add_to_output=True)
         return messages
-
-    def process_training_data(self, training_data: Any) -> Any:
-        return training_data

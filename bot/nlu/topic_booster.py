@@ -14,10 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import (
     INTENT,
     INTENT_NAME_KEY,
@@ -27,6 +24,7 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.nlu.base import RuleComponent
 from bot.nlu.ranking import promote
 from bot.topics import detect_topics
 
@@ -58,7 +56,7 @@ def corrected_intent(
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class TopicBooster(GraphComponent):
+class TopicBooster(RuleComponent):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         return {
@@ -68,20 +66,10 @@ class TopicBooster(GraphComponent):
             "unsure_below": 0.35,
         }
 
-    def __init__(self, config: dict[str, Any]) -> None:
-        config = {**self.get_default_config(), **config}
-        self._confidence = float(config["confidence"])
-        self._unsure_below = float(config["unsure_below"])
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> TopicBooster:
-        return cls(config)
+    def __init__(self, config: dict[str, Any] | None = None) -> None:
+        super().__init__(config)
+        self._confidence = float(self.config["confidence"])
+        self._unsure_below = float(self.config["unsure_below"])
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
