@@ -7,7 +7,6 @@ import sqlite3
 import subprocess
 import sys
 import uuid
-from pathlib import Path
 
 import pytest
 
