@@ -285,6 +285,16 @@ def domain_response_keys(domain_dir: Path) -> set[str]:
     return keys
 
 
+def settings_store(required_keys: set[str] | None = None) -> ContentStore:
+    """The store of the configured language's answers file (bot/settings.py)."""
+    from bot.settings import get_settings
+
+    settings = get_settings()
+    return ContentStore(
+        settings.content_file, settings.content_dir / "facts.yml", required_keys=required_keys
+    )
+
+
 class ContentStore:
     """The last good content, reloaded when the file changes (checked at most once a second).
 

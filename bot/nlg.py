@@ -22,30 +22,16 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from bot.content import ContentStore
+from bot.content import settings_store
 from bot.render import render_for_channel
-from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
-
-# Rasa's output channel names -> our renderings. The REST channel collects messages under the
-# name "collector"; Socket.IO is "socketio"; our SMS channel is "sms".
-SMS_CHANNELS = {"sms"}
-
-
-def content_store(required_keys: set[str] | None = None) -> ContentStore:
-    settings = get_settings()
-    return ContentStore(
-        settings.content_file,
-        settings.content_dir / "facts.yml",
-        required_keys=required_keys,
-    )
 
 
 class ContentNaturalLanguageGenerator(NaturalLanguageGenerator):
     def __init__(self, endpoint_config: EndpointConfig | None = None, domain: Domain | None = None):
         self.domain = domain or Domain.empty()
-        self.store = content_store(set(self.domain.responses))
+        self.store = settings_store(set(self.domain.responses))
         self.fallback = TemplatedNaturalLanguageGenerator(self.domain.responses)
         self.store.current()  # load now: a broken file is reported at start-up
 
@@ -61,8 +47,11 @@ class ContentNaturalLanguageGenerator(NaturalLanguageGenerator):
         if answer is not None:
             try:
                 data = answer.render_data(tracker.current_slot_values(), **kwargs)
-                channel = "sms" if output_channel in SMS_CHANNELS else output_channel
-                return render_for_channel(data, channel, content.language if content else "fr")
+                # Rasa's output channel name picks the rendering: "sms" for our SMS channel,
+                # the web rendering for REST ("collector") and Socket.IO ("socketio").
+                return render_for_channel(
+                    data, output_channel, content.language if content else "fr"
+                )
             except (KeyError, ValueError, IndexError) as exc:
                 logger.error("answer %s could not be filled in: %s", utter_action, exc)
         else:

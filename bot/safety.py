@@ -288,6 +288,4 @@ def _is_about_a_service(norm: str, match: re.Match[str]) -> bool:
     if "repond" not in match.group(0) and "reagit" not in match.group(0):
         return False
     window = norm[max(0, match.start() - 40) : match.end()]
-    return any(m.end() == len(window) for m in _NOT_A_PERSON.finditer(window)) or bool(
-        _NOT_A_PERSON.search(window)
-    )
+    return bool(_NOT_A_PERSON.search(window))

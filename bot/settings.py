@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -49,7 +49,6 @@ class Settings:
     sms_webhook_url: str
     socketio_allowed_origins: tuple[str, ...]
     rasa_token: str
-    extra: dict = field(default_factory=dict)
 
     @property
     def content_file(self) -> Path:

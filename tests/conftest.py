@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.live import MODEL, ROOT, LiveStack, free_port
+from tests.live import MODEL, ROOT, LiveStack
+from tests.web.servers import free_port
 
 
 @pytest.fixture(scope="session")

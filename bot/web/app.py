@@ -15,7 +15,7 @@ from pathlib import Path
 from sanic import Blueprint, Request, Sanic
 from sanic.response import BaseHTTPResponse
 
-from bot.content import ContentStore
+from bot.content import ContentStore, settings_store
 from bot.settings import get_settings
 from bot.web import public
 
@@ -41,11 +41,6 @@ def default_blueprints() -> list[Callable[[], Blueprint]]:
     return [public.create_blueprint, console.create_blueprint]
 
 
-def content_store() -> ContentStore:
-    settings = get_settings()
-    return ContentStore(settings.content_file, settings.content_dir / "facts.yml")
-
-
 async def _security_headers(request: Request, response: BaseHTTPResponse) -> None:
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
@@ -69,7 +64,7 @@ def create_app(
     app = Sanic(name)
     app.config.FALLBACK_ERROR_FORMAT = "text"
     app.ctx.settings = settings
-    app.ctx.content_store = store or content_store()
+    app.ctx.content_store = store or settings_store()
     app.ctx.static_dir = static_dir or public.STATIC_DIR
     app.ctx.assets = public.Assets.load(app.ctx.static_dir)
     app.ctx.rasa_url = (rasa_url or public.rasa_public_url()).rstrip("/")
