@@ -20,10 +20,12 @@ Security and privacy:
 
 Replies are the project's SMS rendering (the NLG renders for the output channel named "sms":
 GSM-7 text, buttons written out as a numbered list, `custom.sms_options` listing them). A digit
-reply selects the option of the last message that offered options (kept in memory, per hashed
-number, for an hour). Empty messages, MMS without text and messages over 1,600 characters get
-a short polite answer without reaching Rasa; if Rasa fails or is too slow for Twilio's 15 s,
-the patient still gets the call centre's number and 112.
+reply selects the option of the last message that offered options. Those options are kept for
+an hour per hashed number in the database (`bot.channels.sms_options`, the consultations'
+database), so that every Rasa process (Sanic worker) sees them, whichever one sent them; if the
+database cannot be reached, a digit is passed on as it is. Empty messages, MMS without text and
+messages over 1,600 characters get a short polite answer without reaching Rasa; if Rasa fails or
+is too slow for Twilio's 15 s, the patient still gets the call centre's number and 112.
 """
 
 from __future__ import annotations
@@ -31,10 +33,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
@@ -44,6 +47,7 @@ from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
+from bot.channels.sms_options import DEFAULT_OPTIONS_TTL_SECONDS, DatabaseOptionStore, Option
 from bot.i18n import _
 from bot.privacy import hash_phone
 from bot.render import SMS_MAX_SEGMENTS, Button, Rendered, sms_segments, sms_text, to_gsm7
@@ -59,7 +63,8 @@ MAX_BODY_CHARS = 1600
 # Twilio gives up on a webhook after 15 s; answer before that, whatever Rasa is doing.
 DEFAULT_REPLY_TIMEOUT = 12.0
 DEFAULT_OPTIONS_MAX_ENTRIES = 10_000
-DEFAULT_OPTIONS_TTL_SECONDS = 3600.0
+# Reading or keeping the pending options (a database round trip) never holds the answer longer.
+OPTIONS_TIMEOUT = 2.0
 # Between two bot messages of one turn, inside one SMS.
 MESSAGE_SEPARATOR = "\n\n"
 
@@ -99,14 +104,22 @@ _DIGIT_REPLY = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
 # XML 1.0 forbids these control characters (GSM-7's form feed among them).
 _XML_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
-Option = dict[str, str]
+
+class OptionStore(Protocol):
+    """Where the options last offered to each conversation are kept (keys: hashed numbers)."""
+
+    def get(self, key: str) -> list[Option] | None: ...
+
+    def put(self, key: str, options: list[Option]) -> None: ...
+
+    def discard(self, key: str) -> None: ...
 
 
 class OptionMemory:
     """The options last offered to each conversation: a bounded LRU whose entries expire.
 
-    Keys are hashed phone numbers. In memory, per process: a restart forgets pending options,
-    and a digit reply is then passed on as it is."""
+    Keys are hashed phone numbers. In memory, per process: right for one process only (tests, a
+    single worker). The channel's default is `DatabaseOptionStore`, shared by every process."""
 
     def __init__(
         self,
@@ -120,11 +133,25 @@ class OptionMemory:
         self.ttl_seconds = ttl_seconds
         self._clock = clock
         self._entries: OrderedDict[str, tuple[float, list[Option]]] = OrderedDict()
+        # The channel calls the store from worker threads (asyncio.to_thread).
+        self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._entries)
 
     def get(self, key: str) -> list[Option] | None:
+        with self._lock:
+            return self._get(key)
+
+    def put(self, key: str, options: list[Option]) -> None:
+        with self._lock:
+            self._put(key, options)
+
+    def discard(self, key: str) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
+
+    def _get(self, key: str) -> list[Option] | None:
         entry = self._entries.get(key)
         if entry is None:
             return None
@@ -135,7 +162,7 @@ class OptionMemory:
         self._entries.move_to_end(key)
         return options
 
-    def put(self, key: str, options: list[Option]) -> None:
+    def _put(self, key: str, options: list[Option]) -> None:
         now = self._clock()
         self._entries[key] = (now + self.ttl_seconds, list(options))
         self._entries.move_to_end(key)
@@ -147,9 +174,6 @@ class OptionMemory:
             del self._entries[oldest_key]
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
-
-    def discard(self, key: str) -> None:
-        self._entries.pop(key, None)
 
 
 def _clean_options(raw: Any) -> list[Option]:
@@ -349,8 +373,8 @@ class SmsInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
-        """Optional overrides: `reply_timeout` (seconds), `options_max_entries`,
-        `options_ttl_seconds`. The auth token is read from TWILIO_AUTH_TOKEN only."""
+        """Optional overrides: `reply_timeout` (seconds), `options_ttl_seconds`. The auth token
+        is read from TWILIO_AUTH_TOKEN only."""
         credentials = dict(credentials or {})
         for secret in ("auth_token", "account_sid"):
             if credentials.pop(secret, None):
@@ -359,11 +383,13 @@ class SmsInput(InputChannel):
                     "set TWILIO_AUTH_TOKEN in the environment (.env)",
                     secret,
                 )
+        if "options_max_entries" in credentials:
+            logger.warning(
+                "sms channel: options_max_entries in credentials.yml is ignored; pending options "
+                "are kept in the database until they expire (options_ttl_seconds)"
+            )
         return cls(
             reply_timeout=float(credentials.get("reply_timeout", DEFAULT_REPLY_TIMEOUT)),
-            options_max_entries=int(
-                credentials.get("options_max_entries", DEFAULT_OPTIONS_MAX_ENTRIES)
-            ),
             options_ttl_seconds=float(
                 credentials.get("options_ttl_seconds", DEFAULT_OPTIONS_TTL_SECONDS)
             ),
@@ -372,12 +398,14 @@ class SmsInput(InputChannel):
     def __init__(
         self,
         reply_timeout: float = DEFAULT_REPLY_TIMEOUT,
-        options_max_entries: int = DEFAULT_OPTIONS_MAX_ENTRIES,
         options_ttl_seconds: float = DEFAULT_OPTIONS_TTL_SECONDS,
-        options: OptionMemory | None = None,
+        options: OptionStore | None = None,
     ) -> None:
         self.reply_timeout = reply_timeout
-        self.options = options or OptionMemory(options_max_entries, options_ttl_seconds)
+        # Nothing touches the database before the first SMS with options (or digit reply).
+        self.options: OptionStore = (
+            options if options is not None else DatabaseOptionStore(options_ttl_seconds)
+        )
 
     def get_output_channel(self) -> SmsOutput:
         return SmsOutput()
@@ -411,17 +439,38 @@ class SmsInput(InputChannel):
 
     # -- one message ----------------------------------------------------------------------
 
-    def _text_for_rasa(self, body: str, sender_hash: str) -> str:
+    async def _text_for_rasa(self, body: str, sender_hash: str) -> str:
         """The patient's text as Rasa should read it: never an intent ("/greet" is "greet"),
         and a digit answering a numbered list is the chosen option's payload."""
         text = as_plain_text(body.replace("¡", "@"))  # some carriers garble '@' as '¡'
         match = _DIGIT_REPLY.match(text)
         if match:
-            options = self.options.get(sender_hash)
+            options = await self._pending_options(sender_hash)
             index = int(match.group(1))
             if options and 1 <= index <= len(options):
                 return options[index - 1]["payload"]
         return text
+
+    async def _pending_options(self, sender_hash: str) -> list[Option] | None:
+        try:
+            return await asyncio.wait_for(
+                asyncio.to_thread(self.options.get, sender_hash), timeout=OPTIONS_TIMEOUT
+            )
+        except Exception as exc:
+            # The digit then goes to Rasa as it is: the patient still gets an answer.
+            logger.error("sms: pending options cannot be read (%s)", type(exc).__name__)
+            logger.debug("sms: pending options cannot be read", exc_info=True)
+            return None
+
+    async def _keep_options(self, sender_hash: str, options: list[Option]) -> None:
+        try:
+            await asyncio.wait_for(
+                asyncio.to_thread(self.options.put, sender_hash, options), timeout=OPTIONS_TIMEOUT
+            )
+        except Exception as exc:
+            # The answer is sent all the same; a digit reply will be passed on as it is.
+            logger.error("sms: options cannot be kept (%s)", type(exc).__name__)
+            logger.debug("sms: options cannot be kept", exc_info=True)
 
     async def handle(
         self,
@@ -464,7 +513,7 @@ class SmsInput(InputChannel):
             return twiml_response([TEXT_MMS if num_media > 0 else TEXT_EMPTY])
         if len(body) > MAX_BODY_CHARS:
             return twiml_response([TEXT_TOO_LONG])
-        text = self._text_for_rasa(body, sender_hash)
+        text = await self._text_for_rasa(body, sender_hash)
         if not text:
             return twiml_response([TEXT_EMPTY])
 
@@ -490,7 +539,7 @@ class SmsInput(InputChannel):
 
         options = collector.last_options()
         if options:
-            self.options.put(sender_hash, options)
+            await self._keep_options(sender_hash, options)
         texts = collector.texts()
         if not texts:
             return twiml_response([TEXT_NO_ANSWER])

@@ -37,6 +37,7 @@ from bot.channels.sms import (
     SmsOutput,
     pack_messages,
 )
+from bot.consultations.db import dispose_engines
 from bot.privacy import hash_phone
 from bot.render import Button, Rendered, is_gsm7, render_sms, sms_segments
 from bot.settings import get_settings
@@ -63,8 +64,12 @@ def settings_env(monkeypatch: pytest.MonkeyPatch, tmp_path):
     monkeypatch.setenv("RASA_TOKEN", "rasa-token-for-tests")
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", TOKEN)
     monkeypatch.setenv("SMS_WEBHOOK_URL", "")
+    # The pending options live in the database: one of the test's own.
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'crisis.db'}")
     get_settings.cache_clear()
+    dispose_engines()
     yield monkeypatch
+    dispose_engines()
     get_settings.cache_clear()
 
 
