@@ -1,4 +1,4 @@
-"""The website's Socket.IO channel: Rasa's own, with three holes closed.
+"""The website's Socket.IO channel: Rasa's own, with three holes closed, over WebSocket only.
 
 Configured in credentials.yml as::
 
@@ -22,6 +22,11 @@ reached through `super().blueprint()`):
   hex digits, or a version-4 UUID) is ignored, and a message is accepted only with the session id
   that this connection was confirmed, so that nobody joins or writes to a conversation by
   guessing its id.
+- WebSocket only: Rasa's server also accepts HTTP long-polling, whose requests for one
+  connection must all reach the process that holds it. With several Rasa processes (Sanic
+  workers) behind one port they do not, and the session breaks. A WebSocket is one connection,
+  held by one process from start to end, so the server refuses the polling transport (HTTP 400,
+  "Invalid transport") and the widget connects with `transports: ["websocket"]`.
 """
 
 from __future__ import annotations
@@ -46,6 +51,8 @@ MAX_MESSAGE_CHARS = 2000
 _HEX_ID = re.compile(r"[0-9a-f]{32,128}")
 _UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 _LEADING_COMMAND = re.compile(r"^[\s/]+")
+# python-engineio's `transports`: long-polling is refused (see the module docstring).
+TRANSPORTS = ["websocket"]
 
 
 def is_random_session_id(value: Any) -> bool:
@@ -95,6 +102,8 @@ class RestrictedSocketIOInput(SocketIOInput):
         sio = self.sio
         assert sio is not None  # set by super().blueprint()
         sio.eio.cors_allowed_origins = allowed_origins(get_settings().socketio_allowed_origins)
+        # Rasa builds the AsyncServer itself; this is what its `transports=` argument sets.
+        sio.eio.transports = list(TRANSPORTS)
 
         namespace = self.namespace or "/"
         rasa_handle_message = sio.handlers[namespace][self.user_message_evt]

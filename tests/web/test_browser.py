@@ -250,6 +250,19 @@ def test_only_the_site_and_rasa_are_contacted(fake_stack, driver):
     assert errors == []
 
 
+def test_the_widget_talks_to_rasa_over_websocket_only(fake_stack, driver):
+    """No HTTP long-polling, not even first: with several Rasa workers its requests would reach
+    different processes (and the channel refuses it)."""
+    open_page(driver, fake_stack.web_url)
+    wait_online(driver)
+    ask(driver, "Quand faut-il aller aux urgences ?")
+    to_socketio = [url for url in requested_urls(driver) if "/socket.io/" in url]
+    assert to_socketio, "the widget opened no Socket.IO connection"
+    for url in to_socketio:
+        assert url.startswith("ws://"), url
+        assert "transport=websocket" in url, url
+
+
 def test_screenshots_at_1280_and_360_px(fake_stack, driver):
     open_page(driver, fake_stack.web_url)
     wait_online(driver)

@@ -1,15 +1,21 @@
-"""The website's Socket.IO channel: only the site's origins, only text, only random session ids.
+"""The website's Socket.IO channel: only the site's origins, only text, only random session ids,
+only WebSocket.
 
-Each test runs the channel's blueprint in a real Sanic server on a free port and talks to it
-with python-socketio's own client, over WebSocket and over HTTP long-polling.
+Each test runs the channel's blueprint in a real Sanic server on a free port and talks to it over
+WebSocket, with a small Socket.IO client written on the `websockets` library (python-engineio
+4.15's own WebSocket client needs aiohttp >= 3.10, Rasa pins 3.9), and checks that HTTP
+long-polling is refused, python-socketio's own client included.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import uuid
+from typing import Any
 
+import aiohttp
 import pytest
 import socketio
 import websockets
@@ -43,28 +49,60 @@ async def rasa(store):
         yield url, received
 
 
+def _ws_url(url: str) -> str:
+    return url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+
+
 class Client:
-    """A python-socketio client that keeps what the server sent."""
+    """A Socket.IO client over WebSocket only (Engine.IO 4, Socket.IO 5, default namespace), as
+    the widget connects, that keeps what the server sent."""
 
     def __init__(self) -> None:
-        self.sio = socketio.AsyncClient(reconnection=False)
+        self.ws: Any = None
         self.confirmed: asyncio.Queue = asyncio.Queue()
         self.uttered: asyncio.Queue = asyncio.Queue()
-        self.sio.on("session_confirm", self.confirmed.put)
-        self.sio.on("bot_uttered", self.uttered.put)
+        self._reader: asyncio.Task | None = None
+
+    @property
+    def connected(self) -> bool:
+        return self.ws is not None and self.ws.open and self._reader is not None
 
     async def connect(self, url: str, origin: str | None) -> None:
-        # Long-polling: python-engineio 4.15's WebSocket client needs aiohttp >= 3.10 (Rasa pins
-        # 3.9); the WebSocket handshake is tested with the `websockets` library below.
-        headers = {"Origin": origin} if origin else {}
-        await self.sio.connect(url, headers=headers, transports=["polling"], wait_timeout=5)
+        """Open the WebSocket and join the namespace; ConnectionError if the server refuses."""
+        try:
+            self.ws = await websockets.connect(_ws_url(url), origin=origin, open_timeout=5)
+        except websockets.exceptions.InvalidStatusCode as exc:
+            raise ConnectionError(f"refused with HTTP {exc.status_code}") from exc
+        opening = await asyncio.wait_for(self.ws.recv(), 5)
+        assert opening.startswith("0{"), opening  # engine.io OPEN
+        await self.ws.send("40")  # socket.io CONNECT to "/"
+        joined = await asyncio.wait_for(self.ws.recv(), 5)
+        if not joined.startswith("40"):
+            raise ConnectionError(f"namespace refused: {joined}")
+        self._reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        queues = {"session_confirm": self.confirmed, "bot_uttered": self.uttered}
+        try:
+            async for packet in self.ws:
+                if packet == "2":  # engine.io PING
+                    await self.ws.send("3")
+                elif packet.startswith("42"):  # socket.io EVENT
+                    event, *args = json.loads(packet[2:])
+                    if event in queues:
+                        queues[event].put_nowait(args[0] if args else None)
+        except websockets.exceptions.ConnectionClosed:
+            pass
+
+    async def emit(self, event: str, data: Any) -> None:
+        await self.ws.send("42" + json.dumps([event, data]))
 
     async def session(self, session_id: str | None) -> str:
-        await self.sio.emit("session_request", {"session_id": session_id})
+        await self.emit("session_request", {"session_id": session_id})
         return await asyncio.wait_for(self.confirmed.get(), 5)
 
     async def ask(self, text: str, session_id: str) -> None:
-        await self.sio.emit("user_uttered", {"message": text, "session_id": session_id})
+        await self.emit("user_uttered", {"message": text, "session_id": session_id})
 
     async def replies(self, timeout: float = 5) -> list[dict]:
         first = await asyncio.wait_for(self.uttered.get(), timeout)
@@ -75,7 +113,12 @@ class Client:
         return out
 
     async def close(self) -> None:
-        await self.sio.disconnect()
+        if self.ws is not None:
+            if self.ws.open:
+                await self.ws.send("41")  # socket.io DISCONNECT
+            await self.ws.close()
+        if self._reader is not None:
+            await self._reader
 
 
 @pytest.fixture
@@ -160,20 +203,16 @@ def test_the_channel_keeps_rasas_name_and_credentials():
 async def test_the_sites_origin_connects(rasa, client):
     url, _ = rasa
     await client.connect(url, SITE)
-    assert client.sio.connected
+    assert client.connected
 
 
 @pytest.mark.parametrize("origin", ["http://evil.example", "http://localhost:5005", "null"])
 async def test_another_origin_is_refused(rasa, origin):
     url, _ = rasa
     c = Client()
-    with pytest.raises(socketio.exceptions.ConnectionError):
+    with pytest.raises(ConnectionError):
         await c.connect(url, origin)
-    assert not c.sio.connected
-
-
-def _ws_url(url: str) -> str:
-    return url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+    assert not c.connected
 
 
 async def test_the_sites_origin_opens_a_websocket(rasa):
@@ -195,22 +234,43 @@ async def test_another_origin_cannot_open_a_websocket(rasa, origin):
 async def test_a_client_without_origin_header_is_not_a_browser_and_connects(rasa, client):
     url, _ = rasa
     await client.connect(url, None)
-    assert client.sio.connected
+    assert client.connected
 
 
-async def test_cors_headers_name_only_the_allowed_origin(rasa):
-    import aiohttp
+# --- WebSocket only --------------------------------------------------------------------------
 
+
+def _polling_url(url: str, query: str = "EIO=4&transport=polling") -> str:
+    return f"{url}/socket.io/?{query}"
+
+
+@pytest.mark.parametrize("origin", [SITE, None])
+@pytest.mark.parametrize("query", ["EIO=4&transport=polling", "EIO=4"])  # polling by default
+async def test_a_long_polling_handshake_is_refused(rasa, origin, query):
+    url, _ = rasa
+    headers = {"Origin": origin} if origin else {}
+    async with aiohttp.ClientSession() as http:
+        async with http.get(_polling_url(url, query), headers=headers) as refused:
+            assert refused.status == 400
+            assert "Invalid transport" in await refused.text()
+        async with http.post(_polling_url(url, query), headers=headers, data="40") as posted:
+            assert posted.status == 400
+
+
+async def test_python_socketios_own_client_cannot_connect_by_polling(rasa):
+    url, received = rasa
+    async with aiohttp.ClientSession() as http:
+        sio = socketio.AsyncClient(reconnection=False, http_session=http)
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            await sio.connect(url, headers={"Origin": SITE}, transports=["polling"], wait_timeout=5)
+        assert not sio.connected
+    assert received == []
+
+
+async def test_another_origins_polling_request_gets_no_cors_header(rasa):
     url, _ = rasa
     async with aiohttp.ClientSession() as http:
-        async with http.get(
-            f"{url}/socket.io/?EIO=4&transport=polling", headers={"Origin": SITE}
-        ) as ok:
-            assert ok.status == 200
-            assert ok.headers.get("Access-Control-Allow-Origin") == SITE
-        async with http.get(
-            f"{url}/socket.io/?EIO=4&transport=polling", headers={"Origin": "http://evil.example"}
-        ) as bad:
+        async with http.get(_polling_url(url), headers={"Origin": "http://evil.example"}) as bad:
             assert bad.status == 400
             assert "Access-Control-Allow-Origin" not in bad.headers
 
@@ -250,7 +310,7 @@ async def test_metadata_from_the_browser_is_dropped(rasa, client):
     await client.connect(url, SITE)
     sid = uuid.uuid4().hex
     await client.session(sid)
-    await client.sio.emit(
+    await client.emit(
         "user_uttered",
         {"message": "Bonjour", "session_id": sid, "metadata": {"agent": True}},
     )
@@ -273,7 +333,7 @@ async def test_a_buttons_answer_comes_as_quick_replies(rasa, client):
 async def test_a_guessable_session_id_is_ignored(rasa, client, bad_id):
     url, received = rasa
     await client.connect(url, SITE)
-    await client.sio.emit("session_request", {"session_id": bad_id})
+    await client.emit("session_request", {"session_id": bad_id})
     with pytest.raises(asyncio.TimeoutError):
         await asyncio.wait_for(client.confirmed.get(), 0.5)
     await client.ask("Bonjour", bad_id)
@@ -328,7 +388,7 @@ async def test_an_oversized_or_non_text_message_is_ignored(rasa, client):
     sid = uuid.uuid4().hex
     await client.session(sid)
     await client.ask("x" * 2001, sid)
-    await client.sio.emit("user_uttered", {"message": {"text": "hi"}, "session_id": sid})
-    await client.sio.emit("user_uttered", "Bonjour")
+    await client.emit("user_uttered", {"message": {"text": "hi"}, "session_id": sid})
+    await client.emit("user_uttered", "Bonjour")
     await asyncio.sleep(0.3)
     assert received == []

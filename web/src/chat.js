@@ -1,10 +1,11 @@
 /*
  * Vivalia — assistant de crise : le widget de conversation de la page publique.
  *
- * Talks to Rasa's Socket.IO channel (events session_request / session_confirm, user_uttered,
- * bot_uttered; session_persistence: true). Plain script, no framework. Every text, the user's and
- * the assistant's, is put in the page as text nodes (textContent), never as HTML; the only links
- * made are tel: links for the phone numbers the page lists in data-phones.
+ * Talks to Rasa's Socket.IO channel over WebSocket only (events session_request /
+ * session_confirm, user_uttered, bot_uttered; session_persistence: true). Plain script, no
+ * framework. Every text, the user's and the assistant's, is put in the page as text nodes
+ * (textContent), never as HTML; the only links made are tel: links for the phone numbers the
+ * page lists in data-phones.
  *
  * The page works without this script: the essentials are in the HTML, and the chat stays hidden.
  */
@@ -290,8 +291,11 @@
     setStatus("Assistant indisponible");
   }
 
+  // WebSocket only, no HTTP long-polling first: Rasa may run several worker processes, and the
+  // polling requests of one connection would reach different ones (the server refuses polling).
   var socket = window.io(rasaUrl, {
     path: socketPath,
+    transports: ["websocket"],
     timeout: CONNECT_TIMEOUT_MS,
     reconnectionDelay: 2000,
     reconnectionDelayMax: 15000,
