@@ -1,33 +1,129 @@
 """Rasa's RulePolicy, reading only as much of the conversation as its longest rule.
 
 At every prediction (two per message: the answer, then `action_listen`) RulePolicy turns the
-whole conversation into states, formats and deep-copies all of them for a debug log line, and
-tests every rule against every state, back to the first message. A rule can only look at as
-many turns as it has states: past its length, `RulePolicy._is_rule_applicable` accepts any
-state. So keeping only the last `longest rule` states gives the same rules, the same
-prediction, in a time that no longer grows with the conversation.
+whole conversation into states, twice (once with the user's text, once with the intent),
+formats and deep-copies all of them for a debug log line, and tests every rule against every
+state, back to the first message. This policy gives the same predictions with less work:
+
+- A rule can only look at as many turns as it has states: past its length,
+  `RulePolicy._is_rule_applicable` accepts any state. So only the last `longest rule` states
+  are built and matched.
+- The states of a conversation are built incrementally. A conversation's states depend only on
+  its applied events, so they are kept per conversation together with the events they were
+  built from (compared by identity) and a replay tracker; the next prediction only applies the
+  new events. Any other history (another tracker, a reverted or restarted conversation, a
+  shorter window read back from the store) rebuilds them from scratch.
+- Only the rules whose last state has the conversation's last previous action are tested (any
+  other rule fails on that state); rules without a previous action are always tested.
+- The pass on the user's text is skipped when no rule is written with a text (this project's
+  rules all use intents); RulePolicy would search for one and find nothing.
 
 Configured in config.yml in place of RulePolicy, with the same options.
 """
 
 from __future__ import annotations
 
+import itertools
+import json
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from typing import Any
 
-from rasa.core.policies.rule_policy import RULES, RULES_FOR_LOOP_UNHAPPY_PATH, RulePolicy
+from rasa.core.policies.rule_policy import (
+    RULES,
+    RULES_FOR_LOOP_UNHAPPY_PATH,
+    SHOULD_NOT_BE_SET,
+    RulePolicy,
+)
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.shared.core.constants import PREVIOUS_ACTION, USER
 from rasa.shared.core.domain import Domain, State
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActionReverted,
+    ActiveLoop,
+    Event,
+    Restarted,
+    SessionStarted,
+    UserUtteranceReverted,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import ACTION_NAME, TEXT
+
+# Conversations whose states are kept between predictions (the least recently used go first).
+STATE_CACHE_SIZE = 4096
+# Events after which `applied_events` is not "the events so far plus the new ones".
+_REWRITING_EVENTS = (Restarted, SessionStarted, ActionReverted, UserUtteranceReverted)
+# rules tested whatever the conversation's previous action (see `_rule_index`)
+_ANY_ACTION = "\x00any"
+
+
+@dataclass
+class _ConversationStates:
+    """The states of one conversation, as built from `events` by replaying them."""
+
+    domain: Domain
+    events: list[Event] = field(default_factory=list)  # the applied events
+    raw: list[Event] = field(default_factory=list)  # the tracker's events they come from
+    has_loop: bool = False  # a loop ran: applied events must be worked out by Rasa
+    replay: DialogueStateTracker | None = None
+    # the state before each ActionExecuted of `events`, only the last `keep` of them
+    states: list[State] = field(default_factory=list)
+
+
+def _copy_state(state: State) -> State:
+    # the featurizer deletes keys of the last states (text or intent): hand out copies
+    return {key: dict(sub) for key, sub in state.items()}  # type: ignore[misc]
 
 
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True
 )
 class BoundedRulePolicy(RulePolicy):
-    """RulePolicy whose rule matching reads the last `longest rule` states only."""
+    """RulePolicy that builds and matches only the last `longest rule` states, incrementally."""
 
     _longest_rule_key: tuple[int, ...] = ()
     _longest_rule: int = 0
+    _text_rules: bool = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._conversations: OrderedDict[str, _ConversationStates] = OrderedDict()
+        self._indexes: dict[int, tuple[int, dict[str, list[str]]]] = {}
+
+    def _rule_index(self, lookup: dict[str, str]) -> dict[str, list[str]]:
+        """The rule keys by the previous action of their last state (built once per lookup).
+
+        A rule whose last state names a previous action only applies to a conversation whose
+        last state has that previous action (`RulePolicy._is_rule_applicable` at turn 0).
+        The others (no previous action, or one that must not be set) go under `_ANY_ACTION`."""
+        cached = self._indexes.get(id(lookup))
+        if cached is not None and cached[0] == len(lookup):
+            return cached[1]
+        index: dict[str, list[str]] = {_ANY_ACTION: []}
+        for key in lookup:
+            states = self._rule_key_to_state(key)
+            last = states[-1] if states else {}
+            name = (last.get(PREVIOUS_ACTION) or {}).get(ACTION_NAME)
+            if isinstance(name, str) and name and name != SHOULD_NOT_BE_SET:
+                index.setdefault(name, []).append(key)
+            else:
+                index[_ANY_ACTION].append(key)
+        self._indexes[id(lookup)] = (len(lookup), index)
+        return index
+
+    def _get_possible_keys(self, lookup: dict[str, str], states: list[State]) -> set[str]:
+        if not states:
+            return super()._get_possible_keys(lookup, states)
+        index = self._rule_index(lookup)
+        name = (states[-1].get(PREVIOUS_ACTION) or {}).get(ACTION_NAME)
+        possible = set(index[_ANY_ACTION])
+        if isinstance(name, str):
+            possible.update(index.get(name, ()))
+        for i, state in enumerate(reversed(states)):
+            possible = {key for key in possible if self._is_rule_applicable(key, i, state)}
+        return possible
 
     def longest_rule(self) -> int:
         """The number of states of the longest rule (0 when no rule is known yet)."""
@@ -35,10 +131,38 @@ class BoundedRulePolicy(RulePolicy):
         unhappy = self.lookup.get(RULES_FOR_LOOP_UNHAPPY_PATH) or {}
         key = (id(rules), len(rules), id(unhappy), len(unhappy))
         if key != self._longest_rule_key:
-            lengths = [len(self._rule_key_to_state(k)) for k in (*rules, *unhappy)]
+            keys = (*rules, *unhappy)
+            lengths = [len(self._rule_key_to_state(k)) for k in keys]
             self._longest_rule = max(lengths, default=0)
+            self._text_rules = any(
+                (state.get(USER) or {}).get(TEXT) for k in keys for state in json.loads(k)
+            )
             self._longest_rule_key = key
         return self._longest_rule
+
+    def has_text_rules(self) -> bool:
+        """Whether any rule matches on the user's text rather than on an intent."""
+        self.longest_rule()
+        return self._text_rules
+
+    def _find_action_from_rules(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        use_text_for_last_user_input: bool,
+    ) -> tuple[str | None, str | None, bool]:
+        if use_text_for_last_user_input and not self.has_text_rules():
+            # No rule is keyed on a text: RulePolicy would find nothing, and its caller
+            # ignores the source and the unhappy-path flag when nothing was found.
+            return None, None, False
+        return super()._find_action_from_rules(tracker, domain, use_text_for_last_user_input)
+
+    @staticmethod
+    def format_tracker_states(states: list[State]) -> list[str]:
+        # RulePolicy formats every state for a debug line, whether or not it is logged.
+        if not logging.getLogger("rasa.core.policies.rule_policy").isEnabledFor(logging.DEBUG):
+            return []
+        return RulePolicy.format_tracker_states(states)
 
     def _prediction_states(
         self,
@@ -47,10 +171,65 @@ class BoundedRulePolicy(RulePolicy):
         use_text_for_last_user_input: bool = False,
         rule_only_data: dict[str, Any] | None = None,
     ) -> list[State]:
-        states = super()._prediction_states(
-            tracker, domain, use_text_for_last_user_input, rule_only_data
-        )
         longest = self.longest_rule()
-        if longest <= 0 or len(states) <= longest:
-            return states
-        return states[-longest:]
+        if longest <= 0:
+            return super()._prediction_states(
+                tracker, domain, use_text_for_last_user_input, rule_only_data
+            )
+        states = [_copy_state(s) for s in self._last_states(tracker, domain, longest)]
+        # the last-input treatment of RulePolicy's featurizer (`prediction_states`): text or
+        # intent; its `max_history` is None, so it slices nothing
+        self.featurizer._choose_last_user_input([states], use_text_for_last_user_input)
+        return states
+
+    def _last_states(self, tracker: DialogueStateTracker, domain: Domain, keep: int) -> list[State]:
+        """The last `keep` states of the conversation (the final one included)."""
+        sender = tracker.sender_id
+        entry = self._conversations.get(sender)
+        new_events = self._new_applied_events(tracker, entry, domain)
+        if new_events is None:  # another history: from scratch
+            entry = _ConversationStates(domain, replay=tracker.init_copy())
+            self._conversations[sender] = entry
+            new_events = tracker.applied_events()
+        assert entry is not None and entry.replay is not None
+        self._conversations.move_to_end(sender)
+        while len(self._conversations) > STATE_CACHE_SIZE:
+            self._conversations.popitem(last=False)
+
+        replay = entry.replay
+        for event in new_events:
+            if isinstance(event, ActionExecuted):
+                entry.states.append(domain.get_active_state(replay))
+            replay.update(event)
+            entry.events.append(event)
+        entry.raw = list(tracker.events)
+        entry.has_loop = entry.has_loop or any(
+            isinstance(e, ActiveLoop) and e.name for e in entry.raw
+        )
+        if len(entry.states) > keep:
+            del entry.states[: len(entry.states) - keep]
+        final = domain.get_active_state(replay)
+        return [*entry.states, final][-keep:]
+
+    @staticmethod
+    def _new_applied_events(
+        tracker: DialogueStateTracker, entry: _ConversationStates | None, domain: Domain
+    ) -> list[Event] | None:
+        """The applied events of `tracker` that `entry` has not replayed yet, or None when
+        `entry` was built from another history."""
+        if entry is None or entry.domain is not domain or entry.replay is None:
+            return None
+        raw = tracker.events
+        if len(entry.raw) > len(raw) or any(a is not b for a, b in zip(entry.raw, raw)):
+            return None
+        added = list(itertools.islice(raw, len(entry.raw), None))
+        if not entry.has_loop and not any(
+            isinstance(e, _REWRITING_EVENTS) or (isinstance(e, ActiveLoop) and e.name)
+            for e in added
+        ):
+            # what `applied_events` would give: the same events, then the added ones
+            return added
+        events = tracker.applied_events()
+        if len(entry.events) > len(events) or any(a is not b for a, b in zip(entry.events, events)):
+            return None
+        return events[len(entry.events) :]

@@ -11,7 +11,16 @@ from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
-from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActionReverted,
+    ActiveLoop,
+    Restarted,
+    SessionStarted,
+    SlotSet,
+    UserUtteranceReverted,
+    UserUttered,
+)
 from rasa.shared.core.generator import TrainingDataGenerator
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.importers.importer import TrainingDataImporter
@@ -91,3 +100,107 @@ def test_same_predictions_along_long_conversations(trained):
             else:
                 tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
     assert checked > 300
+
+
+def _form_events(domain, action: str, tracker: DialogueStateTracker, rng: random.Random) -> list:
+    """What a form (or the loop deactivation) adds after running, roughly as Rasa's would."""
+    if action == "action_deactivate_loop":
+        return [ActiveLoop(None), SlotSet("requested_slot", None)]
+    if action not in domain.form_names:
+        return []
+    if rng.random() < 0.3:
+        return [SlotSet("reference", "X"), SlotSet("requested_slot", None), ActiveLoop(None)]
+    events = [] if tracker.active_loop_name == action else [ActiveLoop(action)]
+    return [*events, SlotSet("requested_slot", rng.choice(["reference", "birth_date"]))]
+
+
+def test_same_predictions_with_forms_copies_and_rereads(trained):
+    """As the processor uses it: a copy of the tracker at every prediction, forms that open
+    and close, slots, restarts, and histories read back as new objects (a store read)."""
+    domain, (rule, bounded) = trained
+    intents = [i for i in domain.intents if not i.startswith("session")]
+    weighted = [*intents, *["consultation_lookup", "inform", "emergency"] * 4]
+    rng = random.Random(11)
+    checked = in_form = 0
+    for conversation in range(6):
+        start = [ActionExecuted("action_session_start"), SessionStarted()]
+        tracker = DialogueStateTracker.from_events(
+            f"f{conversation}", [*start, ActionExecuted(ACTION_LISTEN_NAME)], domain.slots
+        )
+        for turn in range(40):
+            if rng.random() < 0.1:
+                # read back from storage: same events, new objects
+                tracker = DialogueStateTracker.from_dict(
+                    tracker.sender_id, [e.as_dict() for e in tracker.events], domain.slots
+                )
+            if rng.random() < 0.03:
+                tracker.update(Restarted())
+                tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
+            intent = rng.choice(weighted)
+            tracker.update(UserUttered("...", {"name": intent, "confidence": 1.0}))
+            for _step in range(6):
+                expected = predict(rule, tracker.copy(), domain)
+                assert predict(bounded, tracker.copy(), domain) == expected, (turn, intent)
+                checked += 1
+                in_form += bool(tracker.active_loop_name)
+                action = domain.action_names_or_texts[
+                    max(range(len(expected[0])), key=expected[0].__getitem__)
+                ]
+                tracker.update(ActionExecuted(action))
+                for event in _form_events(domain, action, tracker, rng):
+                    tracker.update(event)
+                if action == ACTION_LISTEN_NAME:
+                    break
+            else:
+                tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
+    assert checked > 300 and in_form > 50
+
+
+def test_no_text_rules_in_this_project(trained):
+    _, (_, bounded) = trained
+    assert not bounded.has_text_rules()
+
+
+def test_incremental_states_equal_a_full_rebuild(trained):
+    """The kept states are exactly the last states Rasa builds from the whole history, across
+    copies, re-reads, restarts, slots and loops, whatever the order of calls."""
+    domain, (_, bounded) = trained
+    rng = random.Random(5)
+    keep = 4
+    intents = [i for i in domain.intents if not i.startswith("session")]
+    actions = [a for a in domain.action_names_or_texts if a != ACTION_LISTEN_NAME]
+    trackers = {
+        f"s{n}": DialogueStateTracker.from_events(
+            f"s{n}", [ActionExecuted(ACTION_LISTEN_NAME)], domain.slots
+        )
+        for n in range(3)
+    }
+    compared = 0
+    for _ in range(1500):
+        sender = rng.choice(list(trackers))
+        tracker = trackers[sender]
+        roll = rng.random()
+        if roll < 0.05:
+            tracker = DialogueStateTracker.from_dict(
+                sender, [e.as_dict() for e in tracker.events], domain.slots
+            )
+        elif roll < 0.08:
+            tracker.update(rng.choice([Restarted(), SessionStarted()]))
+        elif roll < 0.1:
+            tracker.update(rng.choice([ActionReverted(), UserUtteranceReverted()]))
+        elif roll < 0.3:
+            tracker.update(UserUttered("...", {"name": rng.choice(intents), "confidence": 1.0}))
+        elif roll < 0.4:
+            tracker.update(SlotSet("reference", rng.choice([None, "A", "B"])))
+        elif roll < 0.5:
+            tracker.update(ActiveLoop(rng.choice([None, "consultation_form"])))
+        elif roll < 0.6:
+            tracker.update(SlotSet("requested_slot", rng.choice([None, "reference"])))
+        else:
+            tracker.update(ActionExecuted(rng.choice([ACTION_LISTEN_NAME, *actions])))
+        trackers[sender] = tracker
+        probe = tracker.copy() if rng.random() < 0.5 else tracker
+        expected = domain.states_for_tracker_history(probe)[-keep:]
+        assert bounded._last_states(probe, domain, keep) == expected
+        compared += 1
+    assert compared == 1500
