@@ -18,8 +18,17 @@ This store keeps Rasa's table and its SQL dialects, and changes how it is used:
 - saving: only the events added since the tracker was read (known from the tracker itself, no
   count query), inserted in one statement.
 
+- keeping: after a save, the tracker itself is kept in memory (a bounded LRU) together with the
+  newest event id of its conversation in the database. The next `retrieve` of that conversation
+  asks the database only for that id: if no other process wrote since (several Rasa workers
+  share the database), and the tracker holds nothing unsaved, the kept tracker is handed back,
+  without reading, decoding and replaying its events. A tracker is kept only when it is what a
+  read would give back: one this store read, with no new session started since, none of its
+  new events changed on its way to the database (masked identifiers, `stored_form`), and
+  within twice the read window.
+
 `retrieve_full_tracker` (the HTTP API, exports) still returns every event. Subclasses can
-change what is written by overriding `serialise_event`.
+change what is written by overriding `stored_form`.
 """
 
 from __future__ import annotations
@@ -56,6 +65,8 @@ DEFAULT_MAX_EVENTS = 60
 # a conversation found absent is taken as new for this long (Rasa creates it right away)
 _NEW_TRACKER_SECONDS = 10.0
 _REMEMBERED = 4096
+# conversations whose tracker is kept in memory between two messages
+DEFAULT_KEPT_TRACKERS = 1024
 
 # Events whose effect lasts beyond their turn: the last one of each key is kept when older
 # events are left out (key: slot name, or the event type for loops and pause / resume).
@@ -112,6 +123,7 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
         login_db: str | None = None,
         query: dict | None = None,
         max_events: int = DEFAULT_MAX_EVENTS,
+        kept_trackers: int = DEFAULT_KEPT_TRACKERS,
         **kwargs: Any,
     ) -> None:
         super().__init__(
@@ -137,6 +149,9 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
         # new conversations: found absent by `retrieve`, then created by Rasa (_stored_count)
         self._absent: OrderedDict[str, float] = OrderedDict()
         self._created: OrderedDict[str, tuple[Any, int]] = OrderedDict()
+        # trackers kept after their save: sender id -> (tracker, newest event id in the database)
+        self.kept_trackers = max(int(kept_trackers), 0)
+        self._kept: OrderedDict[str, tuple[DialogueStateTracker, int, int]] = OrderedDict()
 
     # -- reading -------------------------------------------------------------------------
 
@@ -145,6 +160,9 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The latest session's events, at most `max_events` of them (see the module doc)."""
+        kept = self._take_kept(sender_id)
+        if kept is not None:
+            return kept
         events = self._read_session(sender_id)
         if not events:
             self._remember(self._absent, sender_id, time.monotonic())
@@ -182,6 +200,22 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
             .order_by(c.id)
         )
         self._insert = self.SQLEvent.__table__.insert()
+        self._newest_id_query = sa.select(sa.func.max(c.id)).where(c.sender_id == sender)
+
+    def _take_kept(self, sender_id: str) -> DialogueStateTracker | None:
+        """The tracker kept after its last save, if the database has nothing newer for it.
+
+        Taken out of the cache: it goes back at its next save. A reader that does not save
+        (or fails before saving) leaves the next `retrieve` to read the database."""
+        kept = self._kept.pop(sender_id, None)
+        if kept is None:
+            return None
+        tracker, newest_id, stored = kept
+        if len(tracker.events) != stored:
+            return None  # changed since its save, and not saved
+        with self.engine.connect() as conn:
+            current = conn.execute(self._newest_id_query, {"sender_id": sender_id}).scalar()
+        return tracker if current == newest_id else None
 
     def _read_session(self, sender_id: str) -> list[Event]:
         with self.engine.connect() as conn:
@@ -226,22 +260,60 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
     # -- writing -------------------------------------------------------------------------
 
     def serialise_event(self, event: Event) -> dict[str, Any]:
-        """The event as stored (a subclass may mask what must not be kept)."""
-        return event.as_dict()
+        """The event as stored."""
+        return self.stored_form(event.as_dict())
+
+    def stored_form(self, data: dict[str, Any]) -> dict[str, Any]:
+        """What is written of an event's dict (a subclass may mask what must not be kept);
+        returning `data` itself means "stored unchanged"."""
+        return data
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Insert the events added since the tracker was read, in one statement."""
         stored = self._stored_count(tracker)
-        if stored is None or stored > len(tracker.events):
+        known = stored is not None and stored <= len(tracker.events)
+        if not known:
             # a tracker this store did not read: Rasa's way (count what is stored)
             with self.session_scope() as session:
                 new_events = list(self._additional_events(session, tracker))
         else:
             new_events = list(itertools.islice(tracker.events, stored, None))
+        sender_id = tracker.sender_id
+        self._kept.pop(sender_id, None)
+        as_read = True  # what a read of the database would give back
+        newest_id = None
         if new_events:
-            rows = [self._row(tracker.sender_id, event) for event in new_events]
+            rows = []
+            for event in new_events:
+                row, unchanged = self._row_and_check(sender_id, event)
+                rows.append(row)
+                as_read = as_read and unchanged
+        keep = (
+            as_read
+            and self.kept_trackers > 0
+            # a tracker read by this store (a read starts at the session's start): not one
+            # made by Rasa for a new conversation, nor one where a new session just started
+            and known
+            and isinstance(tracker, StoredTracker)
+            and not any(
+                isinstance(e, SessionStarted) for e in itertools.islice(tracker.events, 1, None)
+            )
+            and len(tracker.events) <= 2 * self.max_events
+        )
+        if new_events:
             with self.engine.begin() as conn:
                 conn.execute(self._insert, rows)
+                if keep:
+                    newest_id = conn.execute(
+                        self._newest_id_query, {"sender_id": sender_id}
+                    ).scalar()
+        elif keep:
+            with self.engine.connect() as conn:
+                newest_id = conn.execute(self._newest_id_query, {"sender_id": sender_id}).scalar()
+        if keep and newest_id is not None:
+            self._remember(
+                self._kept, sender_id, (tracker, newest_id, len(tracker.events)), self.kept_trackers
+            )
         if isinstance(tracker, StoredTracker):
             tracker.stored_events = len(tracker.events)
         else:
@@ -269,14 +341,17 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
         return None
 
     @staticmethod
-    def _remember(cache: OrderedDict, key: str, value: Any) -> None:
+    def _remember(cache: OrderedDict, key: str, value: Any, size: int = _REMEMBERED) -> None:
         cache[key] = value
         cache.move_to_end(key)
-        while len(cache) > _REMEMBERED:
+        while len(cache) > size:
             cache.popitem(last=False)
 
-    def _row(self, sender_id: str, event: Event) -> dict[str, Any]:
-        data = self.serialise_event(event)
+    def _row_and_check(self, sender_id: str, event: Event) -> tuple[dict[str, Any], bool]:
+        """The database row of an event, and whether it stores the event unchanged."""
+        raw = event.as_dict()
+        data = self.stored_form(raw)
+        unchanged = data is raw or data == raw
         parse_data = data.get("parse_data") or {}
         return {
             "sender_id": sender_id,
@@ -285,4 +360,4 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
             "intent_name": (parse_data.get("intent") or {}).get(INTENT_NAME_KEY),
             "action_name": data.get("name"),
             "data": json.dumps(data),
-        }
+        }, unchanged

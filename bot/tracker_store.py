@@ -11,7 +11,8 @@ messages is sealed (`bot.sealing`) and stored as such.
 
 It is the bounded store of `bot.sql_tracker_store` (kept connection, WAL for SQLite, at most
 `max_events` of the session read back, only new events written): this class only decides what
-an event looks like once stored (`serialise_event`).
+an event looks like once stored (`stored_form`). A tracker whose new events had something
+masked is not kept in memory by that store: the next message reads the masked history back.
 
 Starting the store also masks identifiers in the Rasa process's log output
 (`bot.redaction.install_log_redaction`): Rasa logs the user's text when handling fails.
@@ -48,9 +49,9 @@ class RedactingTrackerStore(BoundedSQLTrackerStore):
         )
         install_log_redaction()
 
-    def serialise_event(self, event: Event) -> dict[str, Any]:
+    def stored_form(self, data: dict[str, Any]) -> dict[str, Any]:
         """Every event is written redacted (`BoundedSQLTrackerStore.save` calls this)."""
-        return redact_event(event.as_dict())
+        return redact_event(data)
 
     async def _stream_new_events(
         self, event_broker: EventBroker, new_events: list[Event], sender_id: str

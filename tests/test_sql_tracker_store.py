@@ -196,3 +196,81 @@ async def test_a_new_conversation_is_written_without_counting(db):
         foreign.update(e)
     await store(db).save(foreign)
     assert dicts(await stock(db).retrieve("new")) == dicts(foreign)
+
+
+def _statements(s: BoundedSQLTrackerStore) -> list[str]:
+    seen: list[str] = []
+    sa_event.listen(s.engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
+    return seen
+
+
+async def test_the_next_message_gets_the_kept_tracker_without_reading_events(db):
+    s = store(db)
+    await add(s, "a", session_start() + turn("bonjour"))  # a new session: not kept
+    first = await add(s, "a", turn("encore"))  # read back, then kept
+    seen = _statements(s)
+    again = await s.retrieve("a")
+    assert again is first  # kept after its save: no events read, decoded or replayed
+    assert len(seen) == 1 and "max(events.id)" in seen[0]
+    for e in turn("merci", "thank"):
+        again.update(e)
+    await s.save(again)
+    # what it holds is what the database holds
+    assert dicts(await s.retrieve("a")) == dicts(await stock(db).retrieve("a"))
+
+
+async def test_a_write_by_another_process_is_seen(db):
+    mine, other = store(db), store(db)  # two Rasa workers on one database
+    await add(mine, "a", session_start() + turn("bonjour"))
+    await add(mine, "a", turn("encore"))
+    theirs = await other.retrieve("a")
+    for e in turn("depuis l'autre processus"):
+        theirs.update(e)
+    await other.save(theirs)
+    tracker = await mine.retrieve("a")
+    assert tracker.latest_message.text == "depuis l'autre processus"
+    assert dicts(tracker) == dicts(await stock(db).retrieve("a"))
+
+
+async def test_a_tracker_changed_and_not_saved_is_read_again(db):
+    s = store(db)
+    await add(s, "a", session_start())
+    tracker = await add(s, "a", turn("bonjour"))
+    tracker.update(UserUttered("jamais enregistré", {"name": "greet", "confidence": 1.0}))
+    again = await s.retrieve("a")
+    assert again is not tracker
+    assert again.latest_message.text == "bonjour"
+
+
+async def test_a_tracker_is_handed_out_once(db):
+    s = store(db)
+    await add(s, "a", session_start())
+    tracker = await add(s, "a", turn("bonjour"))
+    assert await s.retrieve("a") is tracker
+    second = await s.retrieve("a")  # a second reader before any save: its own copy
+    assert second is not tracker and dicts(second) == dicts(tracker)
+
+
+async def test_keeping_is_bounded_and_can_be_switched_off(db):
+    s = store(db, kept_trackers=2)
+    for sender in "abc":
+        await add(s, sender, session_start())
+        await add(s, sender, turn("bonjour"))
+    assert list(s._kept) == ["b", "c"]
+    # a new session is read back from its start
+    tracker = await add(s, "c", session_start())
+    assert await s.retrieve("c") is not tracker
+    off = store(db, kept_trackers=0)
+    await add(off, "d", session_start())
+    tracker = await add(off, "d", turn("bonjour"))
+    assert await off.retrieve("d") is not tracker
+    # a conversation longer than twice the read window is read back, bounded
+    small = store(db, max_events=10)
+    await add(small, "e", session_start())
+    tracker = await add(small, "e", turn("1") + turn("2"))
+    assert await small.retrieve("e") is tracker
+    for i in range(6):
+        for e in turn(str(i)):
+            tracker.update(e)
+    await small.save(tracker)
+    assert await small.retrieve("e") is not tracker

@@ -115,6 +115,23 @@ async def test_saving_again_appends_only_the_new_events(isolated_settings, rasa_
     assert restored is not None and restored.get_slot("reference") is None
 
 
+async def test_a_tracker_with_identifiers_is_never_kept_in_clear(isolated_settings, rasa_domain):
+    """The store keeps a tracker in memory between two messages only if it is what a read of
+    the database gives back: never one whose new events had identifiers masked."""
+    store = RedactingTrackerStore(domain=rasa_domain)
+    await store.save(DialogueStateTracker.from_events("conv-4", [ActionExecuted("action_listen")]))
+    plain = await store.retrieve("conv-4")
+    plain.update(UserUttered("les urgences sont ouvertes ?", {"name": "er_when", "confidence": 1}))
+    await store.save(plain)
+    assert await store.retrieve("conv-4") is plain  # nothing masked: kept
+    plain.update(UserUttered("ma référence C-22-9100013", {"name": "inform", "confidence": 1}))
+    await store.save(plain)
+    restored = await store.retrieve("conv-4")
+    assert restored is not plain  # masked on its way to the database: read back, masked
+    assert "C-22-9100013" not in restored.latest_message.text
+    assert REFERENCE_MASK in restored.latest_message.text
+
+
 async def test_starting_the_store_masks_identifiers_in_the_logs(isolated_settings, rasa_domain):
     handler = logging.StreamHandler()
     root = logging.getLogger()
