@@ -49,6 +49,9 @@ class Settings:
     sms_webhook_url: str
     socketio_allowed_origins: tuple[str, ...]
     rasa_token: str
+    lock_store_url: str = ""
+    rasa_workers: int = 1
+    var_dir: Path = ROOT / "var"
 
     @property
     def content_file(self) -> Path:
@@ -100,4 +103,7 @@ def get_settings() -> Settings:
             if o.strip()
         ),
         rasa_token=_secret("RASA_TOKEN", var_dir),
+        lock_store_url=_env("LOCK_STORE_URL", ""),
+        rasa_workers=max(_env_int("RASA_WORKERS", 1), 1),
+        var_dir=var_dir,
     )

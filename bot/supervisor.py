@@ -5,6 +5,8 @@
 - Rasa on :5005 (REST, Socket.IO and SMS channels, and the classification for the agents'
   console behind RASA_TOKEN), answers from the live content file; Rasa's full HTTP API stays
   off unless `--enable-api` is given (it would let the token's holder read every conversation);
+  `--workers N` (RASA_WORKERS) runs N Rasa processes on that port; they share the
+  conversation locks (a lock file by default, or Redis: LOCK_STORE_URL, bot/lock_store.py);
 - the web app on :8080 (public page, agents' console), when it is installed.
 
 Ctrl-C (or SIGTERM) stops them all. A service that dies is started again (the others keep
@@ -88,7 +90,11 @@ def build_services(args: argparse.Namespace) -> list[Service]:
         Service(
             "rasa",
             rasa_argv,
-            env={"ACTION_SERVER_URL": f"http://127.0.0.1:{args.actions_port}/webhook"},
+            env={
+                "ACTION_SERVER_URL": f"http://127.0.0.1:{args.actions_port}/webhook",
+                # Sanic worker processes sharing the port (Rasa reads SANIC_WORKERS)
+                "SANIC_WORKERS": str(args.workers),
+            },
         )
     )
     if not args.no_web and importlib.util.find_spec("bot.web.server") is not None:
@@ -159,8 +165,25 @@ def main(argv: list[str] | None = None) -> int:
         help="Rasa's full HTTP API, behind RASA_TOKEN (off by default: the agents' console only "
         "needs POST /webhooks/nlu/parse)",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=get_settings().rasa_workers,
+        help="Rasa worker processes sharing the port (default RASA_WORKERS, 1)",
+    )
     parser.add_argument("--ready-timeout", type=float, default=120.0)
     args = parser.parse_args(argv)
+
+    if args.workers < 1:
+        print("--workers must be at least 1", file=sys.stderr)
+        return 2
+    if args.workers > 1 and get_settings().lock_store_url.strip() == "memory":
+        print(
+            f"{args.workers} Rasa workers need a shared lock store: LOCK_STORE_URL=memory is "
+            "for one process (leave it empty for the lock file, or use Redis)",
+            file=sys.stderr,
+        )
+        return 2
 
     if not args.model.exists():
         print(f"no trained model at {args.model}: run `make train` first", file=sys.stderr)
