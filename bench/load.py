@@ -75,6 +75,7 @@ class LoadResult:
     errors: int = 0
     seconds: float = 0.0
     latencies: list[float] = field(default_factory=list)  # seconds, successful messages only
+    client_cpu_seconds: float = 0.0  # CPU time of the load generator itself
     error_samples: list[str] = field(default_factory=list)
 
     @property
@@ -92,12 +93,17 @@ class LoadResult:
             "p95_ms": round(percentile(lat, 95) * 1000, 1),
             "p99_ms": round(percentile(lat, 99) * 1000, 1),
             "mean_ms": round(statistics.fmean(lat) * 1000, 1) if lat else 0.0,
+            # share of one core the load generator used (it runs on the same machine)
+            "client_cpu_share": round(self.client_cpu_seconds / self.seconds, 2)
+            if self.seconds
+            else 0.0,
         }
 
     def merge(self, other: LoadResult) -> None:
         self.messages += other.messages
         self.errors += other.errors
         self.seconds += other.seconds
+        self.client_cpu_seconds += other.client_cpu_seconds
         self.latencies += other.latencies
         self.error_samples = (self.error_samples + other.error_samples)[:10]
 
@@ -122,6 +128,7 @@ async def run_load(
     result = LoadResult()
     budget = max_messages
     start = time.perf_counter()
+    cpu_start = time.thread_time()
     deadline = start + max_seconds
 
     async def client(session: aiohttp.ClientSession, index: int) -> None:
@@ -156,6 +163,7 @@ async def run_load(
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
         await asyncio.gather(*(client(session, i) for i in range(clients)))
     result.seconds = time.perf_counter() - start
+    result.client_cpu_seconds = time.thread_time() - cpu_start
     return result
 
 

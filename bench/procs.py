@@ -187,6 +187,8 @@ class Assistant:
     cold_start_s: float | None = None
     log: Path | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
+    workers: int = 1
+    lock_store_url: str = ""
 
     @property
     def url(self) -> str:
@@ -204,6 +206,7 @@ class Assistant:
             "--actions-port", str(self.actions_port),
             "--interface", "127.0.0.1",
             "--no-web",
+            "--workers", str(self.workers),
         ]  # fmt: skip
 
     def start(self, timeout: float = 300.0) -> float:
@@ -216,6 +219,7 @@ class Assistant:
             "RASA_TELEMETRY_ENABLED": "false",
             # the project's store takes its database from the settings (bot/settings.py)
             "TRACKER_DATABASE_URL": f"sqlite:///{BENCH_DIR / f'{self.name}-tracker.db'}",
+            "LOCK_STORE_URL": self.lock_store_url,
             **self.extra_env,
         }
         with open(self.log, "wb") as log:
