@@ -19,6 +19,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.runtime import add_server_listeners
 from bot.settings import get_settings
 from bot.text import as_plain_text
 
@@ -66,4 +67,4 @@ class NluParseInput(InputChannel):
                 return response.json({"error": "no model loaded yet"}, status=503)
             return response.json(await agent.parse_message(as_plain_text(text)))
 
-        return hook
+        return add_server_listeners(hook)

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
+from sanic import Blueprint
 from sanic.request import Request
 
+from bot.runtime import add_server_listeners
 from bot.text import as_plain_text
 
 
@@ -18,3 +24,6 @@ class PlainTextRestInput(RestInput):
 
     def _extract_message(self, req: Request) -> str | None:
         return as_plain_text(super()._extract_message(req))
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        return add_server_listeners(super().blueprint(on_new_message))

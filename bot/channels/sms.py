@@ -51,6 +51,7 @@ from bot.channels.sms_options import DEFAULT_OPTIONS_TTL_SECONDS, DatabaseOption
 from bot.i18n import _
 from bot.privacy import hash_phone
 from bot.render import SMS_MAX_SEGMENTS, Button, Rendered, sms_segments, sms_text, to_gsm7
+from bot.runtime import add_server_listeners
 from bot.settings import get_settings
 from bot.text import as_plain_text
 
@@ -559,4 +560,4 @@ class SmsInput(InputChannel):
         async def receive(request: Request) -> HTTPResponse:
             return await self.handle(request, on_new_message)
 
-        return sms_webhook
+        return add_server_listeners(sms_webhook)

@@ -41,6 +41,7 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint
 
+from bot.runtime import add_server_listeners
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -141,4 +142,4 @@ class RestrictedSocketIOInput(SocketIOInput):
 
         sio.on("session_request", session_request, namespace=self.namespace)
         sio.on(self.user_message_evt, handle_message, namespace=self.namespace)
-        return socketio_webhook
+        return add_server_listeners(socketio_webhook)
