@@ -24,6 +24,7 @@ Configured in config.yml in place of RulePolicy, with the same options.
 from __future__ import annotations
 
 import itertools
+import operator
 import json
 import logging
 from collections import OrderedDict
@@ -51,8 +52,9 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import ACTION_NAME, TEXT
 
-# Conversations whose states are kept between predictions (the least recently used go first).
-STATE_CACHE_SIZE = 4096
+# Conversations whose states are kept between predictions (the least recently used go first);
+# as many as the tracker store keeps trackers (bot/sql_tracker_store.py), whose events they share.
+STATE_CACHE_SIZE = 512
 # Events after which `applied_events` is not "the events so far plus the new ones".
 _REWRITING_EVENTS = (Restarted, SessionStarted, ActionReverted, UserUtteranceReverted)
 # rules tested whatever the conversation's previous action (see `_rule_index`)
@@ -202,9 +204,11 @@ class BoundedRulePolicy(RulePolicy):
                 entry.states.append(domain.get_active_state(replay))
             replay.update(event)
             entry.events.append(event)
+        seen = len(entry.raw)  # events of the tracker already looked at (0 when rebuilt)
         entry.raw = list(tracker.events)
         entry.has_loop = entry.has_loop or any(
-            isinstance(e, ActiveLoop) and e.name for e in entry.raw
+            e.type_name == ActiveLoop.type_name and e.name
+            for e in itertools.islice(entry.raw, seen, None)
         )
         if len(entry.states) > keep:
             del entry.states[: len(entry.states) - keep]
@@ -220,7 +224,7 @@ class BoundedRulePolicy(RulePolicy):
         if entry is None or entry.domain is not domain or entry.replay is None:
             return None
         raw = tracker.events
-        if len(entry.raw) > len(raw) or any(a is not b for a, b in zip(entry.raw, raw)):
+        if len(entry.raw) > len(raw) or not all(map(operator.is_, entry.raw, raw)):
             return None
         added = list(itertools.islice(raw, len(entry.raw), None))
         if not entry.has_loop and not any(
@@ -230,6 +234,6 @@ class BoundedRulePolicy(RulePolicy):
             # what `applied_events` would give: the same events, then the added ones
             return added
         events = tracker.applied_events()
-        if len(entry.events) > len(events) or any(a is not b for a, b in zip(entry.events, events)):
+        if len(entry.events) > len(events) or not all(map(operator.is_, entry.events, events)):
             return None
         return events[len(entry.events) :]

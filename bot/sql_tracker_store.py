@@ -66,7 +66,7 @@ DEFAULT_MAX_EVENTS = 60
 _NEW_TRACKER_SECONDS = 10.0
 _REMEMBERED = 4096
 # conversations whose tracker is kept in memory between two messages
-DEFAULT_KEPT_TRACKERS = 1024
+DEFAULT_KEPT_TRACKERS = 512
 
 # Events whose effect lasts beyond their turn: the last one of each key is kept when older
 # events are left out (key: slot name, or the event type for loops and pause / resume).
@@ -78,6 +78,7 @@ class StoredTracker(DialogueStateTracker):
     """A tracker that knows how many of its events are already in the database."""
 
     stored_events: int = 0
+    read_back: bool = False  # read from the database by `retrieve` (not made for a new one)
 
 
 _event_classes: dict[str, type[Event]] = {}
@@ -171,6 +172,7 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
             sender_id, events, self.domain.slots, self.max_event_history
         )
         tracker.stored_events = len(tracker.events)
+        tracker.read_back = True
         return tracker
 
     def _statements(self) -> None:
@@ -295,9 +297,9 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
             # made by Rasa for a new conversation, nor one where a new session just started
             and known
             and isinstance(tracker, StoredTracker)
-            and not any(
-                isinstance(e, SessionStarted) for e in itertools.islice(tracker.events, 1, None)
-            )
+            and tracker.read_back
+            and not any(e.type_name == SessionStarted.type_name for e in new_events)
+            # a read gives at most `max_events`: kept up to twice that, then read back
             and len(tracker.events) <= 2 * self.max_events
         )
         if new_events:
