@@ -1,8 +1,9 @@
 """Closed-loop load generator for Rasa's REST channel (asyncio + aiohttp).
 
 N clients, each a patient: it sends a message, waits for the answer, sends the next one. A
-client starts a new conversation (a new sender id) every 5 to 8 messages. The load is bounded
-both in message count and in time, and the target must be a loopback address.
+client starts a new conversation (a new sender id) every 5 to 8 messages, on a new HTTP
+connection kept alive for that conversation (as one patient's browser would). The load is
+bounded both in message count and in time, and the target must be a loopback address.
 
 The messages are the texts of the held-out test files (tests/nlu/heldout.yml and
 tests/questions/patient_questions.yml), written independently of the training data.
@@ -131,37 +132,50 @@ async def run_load(
     cpu_start = time.thread_time()
     deadline = start + max_seconds
 
-    async def client(session: aiohttp.ClientSession, index: int) -> None:
+    timeout = aiohttp.ClientTimeout(total=request_timeout)
+
+    async def client(index: int) -> None:
         nonlocal budget
         local = random.Random(rng.random())
         sender, left = "", 0
-        while budget > 0 and time.perf_counter() < deadline:
-            budget -= 1
-            if left <= 0:
-                sender = f"{prefix}-{index}-{uuid.uuid4().hex[:10]}"
-                left = local.randint(*conversation_length)
-            left -= 1
-            body = {"sender": sender, "message": local.choice(messages)}
-            t0 = time.perf_counter()
-            try:
-                async with session.post(url, json=body) as response:
-                    payload = await response.read()
-                    if response.status != 200:
-                        raise RuntimeError(f"HTTP {response.status}: {payload[:120]!r}")
-                    answers = json.loads(payload or b"[]")
-                    if not answers:
-                        raise RuntimeError("empty answer")
-                result.latencies.append(time.perf_counter() - t0)
-                result.messages += 1
-            except Exception as exc:
-                result.errors += 1
-                if len(result.error_samples) < 10:
-                    result.error_samples.append(f"{type(exc).__name__}: {exc}"[:200])
+        session: aiohttp.ClientSession | None = None
+        try:
+            while budget > 0 and time.perf_counter() < deadline:
+                budget -= 1
+                if left <= 0:
+                    # a new patient: a new conversation on a new connection (kept alive for
+                    # the conversation, as a browser would), so that a server with several
+                    # worker processes sees its connections spread as they come
+                    sender = f"{prefix}-{index}-{uuid.uuid4().hex[:10]}"
+                    left = local.randint(*conversation_length)
+                    if session is not None:
+                        await session.close()
+                    session = aiohttp.ClientSession(
+                        timeout=timeout, connector=aiohttp.TCPConnector(limit=1)
+                    )
+                left -= 1
+                assert session is not None
+                body = {"sender": sender, "message": local.choice(messages)}
+                t0 = time.perf_counter()
+                try:
+                    async with session.post(url, json=body) as response:
+                        payload = await response.read()
+                        if response.status != 200:
+                            raise RuntimeError(f"HTTP {response.status}: {payload[:120]!r}")
+                        answers = json.loads(payload or b"[]")
+                        if not answers:
+                            raise RuntimeError("empty answer")
+                    result.latencies.append(time.perf_counter() - t0)
+                    result.messages += 1
+                except Exception as exc:
+                    result.errors += 1
+                    if len(result.error_samples) < 10:
+                        result.error_samples.append(f"{type(exc).__name__}: {exc}"[:200])
+        finally:
+            if session is not None:
+                await session.close()
 
-    timeout = aiohttp.ClientTimeout(total=request_timeout)
-    connector = aiohttp.TCPConnector(limit=clients)
-    async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
-        await asyncio.gather(*(client(session, i) for i in range(clients)))
+    await asyncio.gather(*(client(i) for i in range(clients)))
     result.seconds = time.perf_counter() - start
     result.client_cpu_seconds = time.thread_time() - cpu_start
     return result
