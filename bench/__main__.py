@@ -64,7 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=20, help="concurrent conversations")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds")
     parser.add_argument("--round-seconds", type=float, default=20.0, help="time bound of a round")
-    parser.add_argument("--round-messages", type=int, default=6000, help="message bound of a round")
+    parser.add_argument(
+        "--round-messages", type=int, default=100000, help="message bound of a round"
+    )
     parser.add_argument(
         "--long-length", type=int, default=250, help="messages of the long conversation"
     )

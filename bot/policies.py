@@ -24,9 +24,9 @@ Configured in config.yml in place of RulePolicy, with the same options.
 from __future__ import annotations
 
 import itertools
-import operator
 import json
 import logging
+import operator
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
