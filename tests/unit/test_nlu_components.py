@@ -131,3 +131,47 @@ def test_the_classifier_trains_persists_and_predicts(tmp_path: Path) -> None:
     g = message("xqzt blorp wvvk")
     loaded.process([g])
     assert g.get("intent")["confidence"] < 0.05
+
+
+def test_the_pipeline_component_runs_the_steps_in_order(tmp_path: Path) -> None:
+    """bot.nlu.pipeline.CrisisNLU: classifier, topic booster, consultation entities, fallback,
+    then the safety guard, with each step's options from its key; trained and loaded back."""
+    from rasa.nlu.classifiers.fallback_classifier import FallbackClassifier
+
+    from bot.nlu.consultation_entities import ConsultationEntityExtractor
+    from bot.nlu.pipeline import CrisisNLU
+
+    examples = {
+        "radiology": ["mon irm est maintenue", "scanner prevu lundi", "radio du genou demain"],
+        "er_when": ["je peux venir aux urgences", "les urgences sont ouvertes", "urgences entorse"],
+        "greet": ["bonjour", "salut", "bonsoir"],
+        "consultation_lookup": ["ma consultation est maintenue ?", "verifier mon rendez-vous"],
+    }
+    data = TrainingData(
+        [Message(data={"text": t, "intent": i}) for i, ts in examples.items() for t in ts]
+    )
+    storage, resource = LocalModelStorage(tmp_path), Resource("nlu")
+    config = {"fallback": {"threshold": 0.3}}
+    CrisisNLU.create(config, storage, resource, context()).train(data)
+    nlu = CrisisNLU.load(config, storage, resource, context())
+    kinds = [type(s) for s in nlu.steps]
+    assert kinds == [
+        CrisisIntentClassifier, TopicBooster, ConsultationEntityExtractor, FallbackClassifier,
+        EmergencyGuard,
+    ]  # fmt: skip
+    assert nlu.steps[3].component_config["threshold"] == 0.3
+
+    irm, gibberish, danger, ref = (
+        message(t)
+        for t in (
+            "Mon IRM de jeudi ?",
+            "xqzt blorp wvvk",
+            "j'ai mal à la poitrine, les urgences sont ouvertes ?",
+            "ma référence C-22-9100013",
+        )
+    )
+    nlu.process([irm, gibberish, danger, ref])
+    assert irm.get("intent")["name"] == "radiology"
+    assert gibberish.get("intent")["name"] == "nlu_fallback"  # the fallback step
+    assert danger.get("intent") == {"name": "emergency", "confidence": 1.0}  # the guard, last
+    assert [e["entity"] for e in ref.get("entities")] == ["reference"]
