@@ -146,6 +146,10 @@ def main(argv: list[str] | None = None) -> int:
         for r in range(args.rounds):
             order = names if r % 2 == 0 else names[::-1]
             for name in order:
+                # only the assistant under load is sampled (sampling costs CPU)
+                for other, a in assistants.items():
+                    if a.sampler is not None:
+                        (a.sampler.active.set if other == name else a.sampler.active.clear)()
                 res = asyncio.run(
                     run_load(assistants[name].url, messages, clients=args.clients,
                              max_messages=args.round_messages, max_seconds=args.round_seconds,
@@ -154,6 +158,9 @@ def main(argv: list[str] | None = None) -> int:
                 loads[name].merge(res)
                 rounds.append({"round": r + 1, "assistant": name, **res.summary()})
                 print(f"[bench] round {r + 1} {name}: {res.summary()}", flush=True)
+        for a in assistants.values():
+            if a.sampler is not None:
+                a.sampler.active.set()
         if not args.no_score:
             results["questions"] = {
                 name: {s: score_questions(a.url, path) for s, path in QUESTION_SETS.items()}
