@@ -291,7 +291,10 @@ def settings_store(required_keys: set[str] | None = None) -> ContentStore:
 
     settings = get_settings()
     return ContentStore(
-        settings.content_file, settings.content_dir / "facts.yml", required_keys=required_keys
+        settings.content_file,
+        settings.content_dir / "facts.yml",
+        required_keys=required_keys,
+        shared_copy=settings.var_dir / "content" / f"{settings.language}-last-good.yml",
     )
 
 
@@ -300,6 +303,13 @@ class ContentStore:
 
     Thread-safe; a failed reload keeps the previous content and records the error in
     `last_error`, so that a typo made by an editor never silences the assistant.
+
+    Several processes serve answers (Rasa's workers, the web app), each with its own store.
+    With `shared_copy`, the last good content is also the same for all of them: a process that
+    loads a valid edit publishes a copy of it (dated like the edit); a process that finds the
+    file broken serves that copy when it is newer than what it has, rather than an older text
+    it happened to load before (it may never have been asked anything while the valid edit was
+    on disk). The copy is validated like the file before it is served.
     """
 
     def __init__(
@@ -308,12 +318,15 @@ class ContentStore:
         facts_path: Path,
         required_keys: set[str] | None = None,
         check_interval: float = 1.0,
+        shared_copy: Path | None = None,
     ):
         self.path = path
         self.facts_path = facts_path
         self.required_keys = required_keys or set()
         self.check_interval = check_interval
+        self.shared_copy = shared_copy
         self._content: Content | None = None
+        self._content_mtime = 0.0  # when the text being served was written
         self._stamp: tuple[float, int] | None = None
         self._checked_at = 0.0
         self._lock = threading.Lock()
@@ -335,18 +348,59 @@ class ContentStore:
             stamp = self._file_stamp()
             if stamp is not None and stamp != self._stamp:
                 try:
-                    self._content = load_content(self.path, self.facts_path, self.required_keys)
+                    text = self.path.read_text(encoding="utf-8")
+                    self._content = parse_content(
+                        text, self.path, load_facts(self.facts_path), self.required_keys
+                    )
+                    self._content_mtime = stamp[0]
                     if self.last_error:
                         logger.info("content file %s is valid again", self.path)
                     self.last_error = None
+                    self._publish(text, stamp[0])
+                except OSError as exc:
+                    self.last_error = f"{self.path}: cannot be read: {exc}"
+                    logger.error("%s; still serving the last good content", self.last_error)
+                    self._adopt_shared_copy()
                 except ContentError as exc:
                     self.last_error = str(exc)
                     logger.error(
                         "content edit refused, still serving the last good content:\n%s", exc
                     )
+                    self._adopt_shared_copy()
                 self._stamp = stamp
             elif stamp is None and (self._stamp is not None or self.last_error is None):
                 self._stamp = None
                 self.last_error = f"{self.path}: the file is missing"
                 logger.error("%s; still serving the last good content", self.last_error)
+                self._adopt_shared_copy()
             return self._content
+
+    def _publish(self, text: str, mtime: float) -> None:
+        """Write the shared copy of a valid text, unless the copy is already as recent."""
+        if self.shared_copy is None:
+            return
+        try:
+            if self.shared_copy.exists() and self.shared_copy.stat().st_mtime >= mtime:
+                return
+            self.shared_copy.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.shared_copy.with_name(f".{self.shared_copy.name}.{os.getpid()}")
+            tmp.write_text(text, encoding="utf-8")
+            os.utime(tmp, (mtime, mtime))
+            os.replace(tmp, self.shared_copy)
+        except OSError as exc:  # serving goes on; only the sharing is lost
+            logger.warning("cannot write the shared copy of the content: %s", exc)
+
+    def _adopt_shared_copy(self) -> None:
+        """The file is unusable: serve the shared last good copy if it is newer (and valid)."""
+        if self.shared_copy is None:
+            return
+        try:
+            mtime = self.shared_copy.stat().st_mtime
+            if self._content is not None and mtime <= self._content_mtime:
+                return
+            content = load_content(self.shared_copy, self.facts_path, self.required_keys)
+        except (OSError, ContentError) as exc:
+            logger.warning("no usable shared copy of the content: %s", exc)
+            return
+        self._content, self._content_mtime = content, mtime
+        logger.info("serving the last good content another process loaded (%s)", self.shared_copy)

@@ -149,3 +149,38 @@ def test_store_picks_up_an_edit_and_keeps_the_last_good_content(tmp_path: Path) 
     path.unlink()
     assert "reprennent" in store.current().get("utter_radiology").text
     assert "missing" in store.last_error
+
+
+def test_processes_share_the_last_good_content(tmp_path: Path) -> None:
+    """Two processes' stores (Rasa workers): one saw a valid edit, the other did not before the
+    file broke; both then serve the valid edit, not the older text."""
+    import os
+    import shutil
+
+    from bot.content import ContentStore
+
+    answers = tmp_path / "answers.yml"
+    shutil.copyfile(ROOT / "locales" / "fr" / "answers.yml", answers)
+    facts = ROOT / "locales" / "facts.yml"
+    shared = tmp_path / "var" / "fr-last-good.yml"
+    first = ContentStore(answers, facts, check_interval=0, shared_copy=shared)
+    second = ContentStore(answers, facts, check_interval=0, shared_copy=shared)
+    old = second.current()
+    assert old is not None and first.current() is not None
+
+    original = answers.read_text(encoding="utf-8")
+    edited = original.replace("sont suspendus.", "reprennent progressivement.", 1)
+    assert edited != original
+    answers.write_text(edited, encoding="utf-8")
+    os.utime(answers, (answers.stat().st_mtime + 5,) * 2)
+    assert "reprennent progressivement." in str(first.current())  # only the first one looked
+    answers.write_text(edited + "\n  utter_radiology: [broken\n", encoding="utf-8")
+    os.utime(answers, (answers.stat().st_mtime + 10,) * 2)
+
+    for store in (first, second):
+        served = store.current()
+        assert "reprennent progressivement." in str(served)
+        assert store.last_error  # the broken edit is still reported
+    # a store without the shared copy keeps what it had
+    alone = ContentStore(answers, facts, check_interval=0)
+    assert alone.current() is None
