@@ -32,6 +32,12 @@ def _env_int(name: str, default: int) -> int:
         raise ValueError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def default_workers() -> int:
+    """Rasa worker processes when RASA_WORKERS is empty: one per core, two at most (a third
+    costs about 400 MiB more and no throughput on the machines this runs on)."""
+    return max(1, min(2, os.cpu_count() or 1))
+
+
 @dataclass(frozen=True)
 class Settings:
     root: Path
@@ -104,6 +110,6 @@ def get_settings() -> Settings:
         ),
         rasa_token=_secret("RASA_TOKEN", var_dir),
         lock_store_url=_env("LOCK_STORE_URL", ""),
-        rasa_workers=max(_env_int("RASA_WORKERS", 1), 1),
+        rasa_workers=max(_env_int("RASA_WORKERS", default_workers()), 1),
         var_dir=var_dir,
     )

@@ -169,7 +169,8 @@ def main(argv: list[str] | None = None) -> int:
         "--workers",
         type=int,
         default=get_settings().rasa_workers,
-        help="Rasa worker processes sharing the port (default RASA_WORKERS, 1)",
+        help="Rasa worker processes sharing the port (default RASA_WORKERS, else one per core, "
+        "two at most)",
     )
     parser.add_argument("--ready-timeout", type=float, default=120.0)
     args = parser.parse_args(argv)
