@@ -13,8 +13,8 @@ state, back to the first message. This policy gives the same predictions with le
   built from (compared by identity) and a replay tracker; the next prediction only applies the
   new events. Any other history (another tracker, a reverted or restarted conversation, a
   shorter window read back from the store) rebuilds them from scratch.
-- Only the rules whose last state has the conversation's last previous action are tested (any
-  other rule fails on that state); rules without a previous action are always tested.
+- Only the rules whose last state has the conversation's last previous action and intent are
+  tested (any other rule fails on that state); rules that name neither are always tested.
 - The pass on the user's text is skipped when no rule is written with a text (this project's
   rules all use intents); RulePolicy would search for one and find nothing.
 
@@ -50,7 +50,7 @@ from rasa.shared.core.events import (
     UserUtteranceReverted,
 )
 from rasa.shared.core.trackers import DialogueStateTracker
-from rasa.shared.nlu.constants import ACTION_NAME, TEXT
+from rasa.shared.nlu.constants import ACTION_NAME, INTENT, TEXT
 
 # Conversations whose states are kept between predictions (the least recently used go first);
 # as many as the tracker store keeps trackers (bot/sql_tracker_store.py), whose events they share.
@@ -92,26 +92,35 @@ class BoundedRulePolicy(RulePolicy):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._conversations: OrderedDict[str, _ConversationStates] = OrderedDict()
-        self._indexes: dict[int, tuple[int, dict[str, list[str]]]] = {}
+        self._indexes: dict[int, tuple[int, dict[tuple[str, str], list[str]]]] = {}
 
-    def _rule_index(self, lookup: dict[str, str]) -> dict[str, list[str]]:
-        """The rule keys by the previous action of their last state (built once per lookup).
+    def _rule_index(self, lookup: dict[str, str]) -> dict[tuple[str, str], list[str]]:
+        """The rule keys by the previous action and the intent of their last state (built once
+        per lookup).
 
-        A rule whose last state names a previous action only applies to a conversation whose
-        last state has that previous action (`RulePolicy._is_rule_applicable` at turn 0).
-        The others (no previous action, or one that must not be set) go under `_ANY_ACTION`."""
+        At turn 0, `RulePolicy._is_rule_applicable` accepts a rule whose last state names a
+        previous action (or an intent) only for a conversation whose last state has that same
+        previous action (or intent). Rules that do not name one, or say it must not be set, go
+        under `_ANY_ACTION`, and are always tested."""
         cached = self._indexes.get(id(lookup))
         if cached is not None and cached[0] == len(lookup):
             return cached[1]
-        index: dict[str, list[str]] = {_ANY_ACTION: []}
+        index: dict[tuple[str, str], list[str]] = {}
+
+        def named(value: Any) -> str | None:
+            return (
+                value if isinstance(value, str) and value and value != SHOULD_NOT_BE_SET else None
+            )
+
         for key in lookup:
             states = self._rule_key_to_state(key)
             last = states[-1] if states else {}
-            name = (last.get(PREVIOUS_ACTION) or {}).get(ACTION_NAME)
-            if isinstance(name, str) and name and name != SHOULD_NOT_BE_SET:
-                index.setdefault(name, []).append(key)
-            else:
-                index[_ANY_ACTION].append(key)
+            action = named((last.get(PREVIOUS_ACTION) or {}).get(ACTION_NAME))
+            intent = named((last.get(USER) or {}).get(INTENT))
+            bucket = (
+                (action or _ANY_ACTION, intent or _ANY_ACTION) if action else (_ANY_ACTION,) * 2
+            )
+            index.setdefault(bucket, []).append(key)
         self._indexes[id(lookup)] = (len(lookup), index)
         return index
 
@@ -119,10 +128,13 @@ class BoundedRulePolicy(RulePolicy):
         if not states:
             return super()._get_possible_keys(lookup, states)
         index = self._rule_index(lookup)
-        name = (states[-1].get(PREVIOUS_ACTION) or {}).get(ACTION_NAME)
-        possible = set(index[_ANY_ACTION])
-        if isinstance(name, str):
-            possible.update(index.get(name, ()))
+        action = (states[-1].get(PREVIOUS_ACTION) or {}).get(ACTION_NAME)
+        intent = (states[-1].get(USER) or {}).get(INTENT)
+        possible = set(index.get((_ANY_ACTION, _ANY_ACTION), ()))
+        if isinstance(action, str):
+            possible.update(index.get((action, _ANY_ACTION), ()))
+            if isinstance(intent, str):
+                possible.update(index.get((action, intent), ()))
         for i, state in enumerate(reversed(states)):
             possible = {key for key in possible if self._is_rule_applicable(key, i, state)}
         return possible
