@@ -11,6 +11,7 @@ date); what changes per channel is the shape:
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -131,8 +132,11 @@ def sms_segments(text: str) -> int:
     return 1 if units <= 70 else math.ceil(units / 67)
 
 
+@functools.lru_cache(maxsize=256)
 def format_day(day: date, locale: str = "fr") -> str:
-    """'17 mai' (the year is left out: information of this crisis is of the current week)."""
+    """'17 mai' (the year is left out: information of this crisis is of the current week).
+
+    Remembered: every answer ends with the date of its information, a handful of dates."""
     return format_date(day, "d MMMM", locale=locale)
 
 

@@ -11,6 +11,7 @@ this does not know how to reproduce exactly is left to scikit-learn (`from_pipel
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -83,16 +84,17 @@ class FastIntentModel:
     def scores(self, text: str) -> np.ndarray:
         scores = self.intercept.astype(np.float64, copy=True)
         for part in self.parts:
-            counts: dict[int, int] = {}
             vocabulary = part.vocabulary
-            for gram in part.analyze(text):
-                j = vocabulary.get(gram)
-                if j is not None:
-                    counts[j] = counts.get(j, 0) + 1
-            if not counts:
+            # n-grams counted in C, then looked up once each (distinct n-grams map to
+            # distinct columns)
+            grams = Counter(part.analyze(text))
+            known = [
+                (j, n) for j, n in zip(map(vocabulary.get, grams), grams.values()) if j is not None
+            ]
+            if not known:
                 continue
-            idx = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
-            tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+            idx = np.fromiter((j for j, _ in known), dtype=np.intp, count=len(known))
+            tf = np.fromiter((n for _, n in known), dtype=np.float64, count=len(known))
             if part.sublinear_tf:
                 tf = np.log(tf) + 1.0
             weights = tf * part.idf[idx]
