@@ -118,10 +118,14 @@ def markdown(results: dict[str, Any]) -> str:
         f"Linux {m['kernel']}, Python {m['python']}",
         f"- command: `{results['command']}`",
         f"- load: {results['args']['clients']} concurrent conversations (closed loop, REST channel, "
-        f"a new conversation every 5-8 messages, patient messages from tests/nlu/heldout.yml and "
+        f"a new conversation every 5-8 messages, each on its own HTTP connection kept alive for "
+        f"it, patient messages from tests/nlu/heldout.yml and "
         f"tests/questions/patient_questions.yml), {results['args']['rounds']} alternating rounds "
         f"of at most {float(results['args']['round_seconds']):.0f} s each per assistant, "
         f"SQLite tracker store, both assistants started with `python -m bot run` on 127.0.0.1",
+        f"- processes: the project's assistant with {results['args'].get('workers', '1')} Rasa "
+        f"worker(s) (`--workers`, RASA_WORKERS) sharing its lock file; Rasa's default "
+        f"configuration with Rasa's defaults: one process, in-memory lock store",
         "",
         "## Throughput and latency",
         "",
@@ -132,6 +136,10 @@ def markdown(results: dict[str, Any]) -> str:
         row("p50 latency", [f"{load[n]['p50_ms']:.0f} ms" for n in names]),
         row("p95 latency", [f"{load[n]['p95_ms']:.0f} ms" for n in names]),
         row("p99 latency", [f"{load[n]['p99_ms']:.0f} ms" for n in names]),
+        row(
+            "load generator's own CPU (share of one core)",
+            [f"{load[n].get('client_cpu_share', 0):.2f}" for n in names],
+        ),
         row(
             "peak memory, all processes: RSS sum (PSS sum)",
             [
