@@ -36,6 +36,9 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import os
+import sqlite3
+import threading
 import time
 import weakref
 from collections import OrderedDict
@@ -146,6 +149,15 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
             )
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+            self._sqlite_path: str | None = str(url.database)
+        else:
+            self._sqlite_path = None
+        # SQLite: the two statements of every message (is the kept tracker current? insert the
+        # new events) on a plain sqlite3 connection of this process, without SQLAlchemy's
+        # per-statement work; opened on first use, in the process that uses it
+        self._raw: sqlite3.Connection | None = None
+        self._raw_pid = 0
+        self._raw_lock = threading.Lock()
         self._statements()
         # new conversations: found absent by `retrieve`, then created by Rasa (_stored_count)
         self._absent: OrderedDict[str, float] = OrderedDict()
@@ -203,6 +215,57 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
         )
         self._insert = self.SQLEvent.__table__.insert()
         self._newest_id_query = sa.select(sa.func.max(c.id)).where(c.sender_id == sender)
+        table = self.SQLEvent.__table__.name
+        self._raw_newest_id = f"SELECT max(id) FROM {table} WHERE sender_id = ?"  # noqa: S608
+        self._raw_insert = (
+            f"INSERT INTO {table} (sender_id, type_name, timestamp, intent_name, action_name, "  # noqa: S608
+            "data) VALUES (:sender_id, :type_name, :timestamp, :intent_name, :action_name, :data)"
+        )
+
+    def _raw_connection(self) -> sqlite3.Connection | None:
+        """This process's plain sqlite3 connection (None when the store is not a SQLite file)."""
+        if self._sqlite_path is None:
+            return None
+        if self._raw is None or self._raw_pid != os.getpid():
+            conn = sqlite3.connect(
+                self._sqlite_path, timeout=10.0, isolation_level=None, check_same_thread=False
+            )
+            _sqlite_pragmas(conn, None)
+            self._raw, self._raw_pid = conn, os.getpid()
+        return self._raw
+
+    def _newest_id(self, sender_id: str) -> int | None:
+        """The id of the conversation's newest event in the database."""
+        raw = self._raw_connection()
+        if raw is not None:
+            with self._raw_lock:
+                row = raw.execute(self._raw_newest_id, (sender_id,)).fetchone()
+            return row[0] if row else None
+        with self.engine.connect() as conn:
+            return conn.execute(self._newest_id_query, {"sender_id": sender_id}).scalar()
+
+    def _insert_rows(self, sender_id: str, rows: list[dict[str, Any]], newest: bool) -> int | None:
+        """Insert the rows in one transaction; the id of the conversation's newest event then,
+        when `newest` (None otherwise)."""
+        raw = self._raw_connection()
+        if raw is None:
+            with self.engine.begin() as conn:
+                conn.execute(self._insert, rows)
+                if newest:
+                    return conn.execute(self._newest_id_query, {"sender_id": sender_id}).scalar()
+            return None
+        with self._raw_lock:
+            raw.execute("BEGIN IMMEDIATE")
+            try:
+                last = None
+                for row in rows:
+                    last = raw.execute(self._raw_insert, row).lastrowid
+                raw.execute("COMMIT")
+            except BaseException:
+                raw.execute("ROLLBACK")
+                raise
+        # inside the write transaction the ids follow each other: the last one is the newest
+        return last if newest else None
 
     def _take_kept(self, sender_id: str) -> DialogueStateTracker | None:
         """The tracker kept after its last save, if the database has nothing newer for it.
@@ -215,9 +278,7 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
         tracker, newest_id, stored = kept
         if len(tracker.events) != stored:
             return None  # changed since its save, and not saved
-        with self.engine.connect() as conn:
-            current = conn.execute(self._newest_id_query, {"sender_id": sender_id}).scalar()
-        return tracker if current == newest_id else None
+        return tracker if self._newest_id(sender_id) == newest_id else None
 
     def _read_session(self, sender_id: str) -> list[Event]:
         with self.engine.connect() as conn:
@@ -303,15 +364,9 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
             and len(tracker.events) <= 2 * self.max_events
         )
         if new_events:
-            with self.engine.begin() as conn:
-                conn.execute(self._insert, rows)
-                if keep:
-                    newest_id = conn.execute(
-                        self._newest_id_query, {"sender_id": sender_id}
-                    ).scalar()
+            newest_id = self._insert_rows(sender_id, rows, newest=keep)
         elif keep:
-            with self.engine.connect() as conn:
-                newest_id = conn.execute(self._newest_id_query, {"sender_id": sender_id}).scalar()
+            newest_id = self._newest_id(sender_id)
         if keep and newest_id is not None:
             self._remember(
                 self._kept, sender_id, (tracker, newest_id, len(tracker.events)), self.kept_trackers
