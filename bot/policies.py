@@ -31,13 +31,19 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
+from rasa.core.featurizers.tracker_featurizers import TrackerFeaturizer
+from rasa.core.policies.ensemble import DefaultPolicyPredictionEnsemble
+from rasa.core.policies.policy import PolicyPrediction
 from rasa.core.policies.rule_policy import (
     RULES,
     RULES_FOR_LOOP_UNHAPPY_PATH,
     SHOULD_NOT_BE_SET,
     RulePolicy,
 )
+from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.core.constants import PREVIOUS_ACTION, USER
 from rasa.shared.core.domain import Domain, State
 from rasa.shared.core.events import (
@@ -51,6 +57,8 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import ACTION_NAME, INTENT, TEXT
+
+from bot.safety_policy import EmergencyPolicy
 
 # Conversations whose states are kept between predictions (the least recently used go first);
 # as many as the tracker store keeps trackers (bot/sql_tracker_store.py), whose events they share.
@@ -249,3 +257,44 @@ class BoundedRulePolicy(RulePolicy):
         if len(entry.events) > len(events) or not all(map(operator.is_, entry.events, events)):
             return None
         return events[len(entry.events) :]
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True
+)
+class SafetyFirstRulePolicy(BoundedRulePolicy):
+    """The assistant's two policies in one graph node: `EmergencyPolicy` (112 first, see
+    bot/safety_policy.py) and the rules (`BoundedRulePolicy`).
+
+    Both predict at every step, and their predictions are combined by Rasa's own ensemble rules
+    (`DefaultPolicyPredictionEnsemble`: confidence, then priority; the events of both), exactly
+    as when they are listed as two policies. One node rather than two: Rasa schedules every
+    graph node of every prediction with Dask, which costs more than the emergency check."""
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        featurizer: TrackerFeaturizer | None = None,
+        lookup: dict | None = None,
+    ) -> None:
+        super().__init__(config, model_storage, resource, execution_context, featurizer, lookup)
+        # learns nothing, stores nothing: built here rather than trained and loaded
+        self.emergency = EmergencyPolicy(
+            EmergencyPolicy.get_default_config(), model_storage, resource, execution_context
+        )
+
+    def predict_action_probabilities(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        rule_only_data: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> PolicyPrediction:
+        predictions = [
+            self.emergency.predict_action_probabilities(tracker, domain, rule_only_data, **kwargs),
+            super().predict_action_probabilities(tracker, domain, rule_only_data, **kwargs),
+        ]
+        return DefaultPolicyPredictionEnsemble._best_policy_prediction(predictions, tracker, domain)

@@ -25,7 +25,8 @@ from rasa.shared.core.generator import TrainingDataGenerator
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.importers.importer import TrainingDataImporter
 
-from bot.policies import BoundedRulePolicy
+from bot.policies import BoundedRulePolicy, SafetyFirstRulePolicy
+from bot.safety_policy import EmergencyPolicy
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = {
@@ -46,7 +47,7 @@ def trained(tmp_path_factory):
         importer.get_stories(), domain, augmentation_factor=0
     ).generate()
     policies = []
-    for cls in (RulePolicy, BoundedRulePolicy):
+    for cls in (RulePolicy, BoundedRulePolicy, SafetyFirstRulePolicy):
         storage = LocalModelStorage(tmp_path_factory.mktemp(cls.__name__))
         context = ExecutionContext(GraphSchema({}), "test")
         policy = cls.create(
@@ -63,12 +64,12 @@ def predict(policy, tracker, domain) -> tuple:
 
 
 def test_longest_rule_is_known(trained):
-    _, (_, bounded) = trained
+    _, (_, bounded, _) = trained
     assert 2 <= bounded.longest_rule() < 20
 
 
 def test_same_predictions_along_long_conversations(trained):
-    domain, (rule, bounded) = trained
+    domain, (rule, bounded, _) = trained
     intents = [i for i in domain.intents if not i.startswith("session")]
     rng = random.Random(3)
     checked = 0
@@ -117,7 +118,7 @@ def _form_events(domain, action: str, tracker: DialogueStateTracker, rng: random
 def test_same_predictions_with_forms_copies_and_rereads(trained):
     """As the processor uses it: a copy of the tracker at every prediction, forms that open
     and close, slots, restarts, and histories read back as new objects (a store read)."""
-    domain, (rule, bounded) = trained
+    domain, (rule, bounded, _) = trained
     intents = [i for i in domain.intents if not i.startswith("session")]
     weighted = [*intents, *["consultation_lookup", "inform", "emergency"] * 4]
     rng = random.Random(11)
@@ -157,14 +158,14 @@ def test_same_predictions_with_forms_copies_and_rereads(trained):
 
 
 def test_no_text_rules_in_this_project(trained):
-    _, (_, bounded) = trained
+    _, (_, bounded, _) = trained
     assert not bounded.has_text_rules()
 
 
 def test_incremental_states_equal_a_full_rebuild(trained):
     """The kept states are exactly the last states Rasa builds from the whole history, across
     copies, re-reads, restarts, slots and loops, whatever the order of calls."""
-    domain, (_, bounded) = trained
+    domain, (_, bounded, _) = trained
     rng = random.Random(5)
     keep = 4
     intents = [i for i in domain.intents if not i.startswith("session")]
@@ -204,3 +205,61 @@ def test_incremental_states_equal_a_full_rebuild(trained):
         assert bounded._last_states(probe, domain, keep) == expected
         compared += 1
     assert compared == 1500
+
+
+def test_one_node_predicts_what_the_two_policies_predict_together(trained, tmp_path):
+    """SafetyFirstRulePolicy == the ensemble of EmergencyPolicy and BoundedRulePolicy, as Rasa
+    combines them (probabilities, policy, events), emergencies and forms included."""
+    from rasa.core.policies.ensemble import DefaultPolicyPredictionEnsemble
+
+    domain, (_, bounded, merged) = trained
+    storage = LocalModelStorage(tmp_path)
+    context = ExecutionContext(GraphSchema({}), "test")
+    emergency = EmergencyPolicy.create(
+        EmergencyPolicy.get_default_config(), storage, Resource("e"), context
+    )
+    ensemble = DefaultPolicyPredictionEnsemble.create({}, storage, Resource("x"), context)
+
+    def combined(predictions: list, tracker) -> tuple:
+        p = ensemble.combine_predictions(predictions, tracker, domain)
+        return (tuple(p.probabilities), p.policy_name, p.policy_priority, p.events,
+                p.is_end_to_end_prediction, p.is_no_user_prediction)  # fmt: skip
+
+    intents = [i for i in domain.intents if not i.startswith("session")]
+    weighted = [*intents, *["consultation_lookup", "inform", "emergency"] * 4]
+    rng = random.Random(17)
+    checked = emergencies = 0
+    for conversation in range(6):
+        tracker = DialogueStateTracker.from_events(
+            f"m{conversation}",
+            [ActionExecuted("action_session_start"), SessionStarted(),
+             ActionExecuted(ACTION_LISTEN_NAME)],
+            domain.slots,
+        )  # fmt: skip
+        for _turn in range(40):
+            intent = rng.choice(weighted)
+            tracker.update(UserUttered("...", {"name": intent, "confidence": 1.0}))
+            for _step in range(6):
+                two = combined(
+                    [emergency.predict_action_probabilities(tracker.copy(), domain),
+                     bounded.predict_action_probabilities(tracker.copy(), domain)],
+                    tracker,
+                )  # fmt: skip
+                one = combined(
+                    [merged.predict_action_probabilities(tracker.copy(), domain)], tracker
+                )
+                assert one[0] == two[0] and one[3:] == two[3:]
+                assert one[1] == two[1].replace("BoundedRulePolicy", "SafetyFirstRulePolicy")
+                checked += 1
+                emergencies += two[1] == "EmergencyPolicy"
+                action = domain.action_names_or_texts[
+                    max(range(len(two[0])), key=two[0].__getitem__)
+                ]
+                tracker.update(ActionExecuted(action))
+                for event in _form_events(domain, action, tracker, rng):
+                    tracker.update(event)
+                if action == ACTION_LISTEN_NAME:
+                    break
+            else:
+                tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
+    assert checked > 300 and emergencies > 10
