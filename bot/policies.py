@@ -101,6 +101,7 @@ class BoundedRulePolicy(RulePolicy):
         super().__init__(*args, **kwargs)
         self._conversations: OrderedDict[str, _ConversationStates] = OrderedDict()
         self._indexes: dict[int, tuple[int, dict[tuple[str, str], list[str]]]] = {}
+        self._reversed_rules: dict[str, list[State]] = {}
 
     def _rule_index(self, lookup: dict[str, str]) -> dict[tuple[str, str], list[str]]:
         """The rule keys by the previous action and the intent of their last state (built once
@@ -131,6 +132,25 @@ class BoundedRulePolicy(RulePolicy):
             index.setdefault(bucket, []).append(key)
         self._indexes[id(lookup)] = (len(lookup), index)
         return index
+
+    def _is_rule_applicable(
+        self, rule_key: str, turn_index: int, conversation_state: State
+    ) -> bool:
+        """RulePolicy's test of one rule state against one conversation state, with the rule's
+        states parsed and reversed once per rule rather than at every call."""
+        reversed_rule_states = self._reversed_rules.get(rule_key)
+        if reversed_rule_states is None:
+            reversed_rule_states = list(reversed(self._rule_key_to_state(rule_key)))
+            self._reversed_rules[rule_key] = reversed_rule_states
+        if turn_index >= len(reversed_rule_states):
+            return True  # past the rule's length: any state
+        current_previous_action = conversation_state.get(PREVIOUS_ACTION)
+        rule_previous_action = reversed_rule_states[turn_index].get(PREVIOUS_ACTION)
+        if not rule_previous_action and not current_previous_action:
+            return True  # both are conversation starts
+        if not rule_previous_action or not current_previous_action:
+            return False  # only one of them is a conversation start
+        return self._does_rule_match_state(reversed_rule_states[turn_index], conversation_state)
 
     def _get_possible_keys(self, lookup: dict[str, str], states: list[State]) -> set[str]:
         if not states:
