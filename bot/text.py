@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import re
 import unicodedata
 
@@ -108,10 +110,14 @@ def strip_accents(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
+@functools.lru_cache(maxsize=1024)
 def normalize(text: str) -> str:
     """Lower-case, accents stripped, apostrophes and punctuation as spaces, SMS words expanded,
     letters repeated for emphasis folded ("urgenceeee" -> "urgencee"). `+` is kept for the
-    multi-intent labels' sake and digits are kept."""
+    multi-intent labels' sake and digits are kept.
+
+    Remembered for the last texts: the classifier, the safety layer and the topic words each
+    normalise the same message."""
     t = strip_accents(text.translate(_APOSTROPHES)).lower()
     t = t.replace("œ", "oe").replace("æ", "ae")
     t = t.replace("w-e", "we").replace("w.e", "we")

@@ -36,6 +36,8 @@ class FastIntentModel:
     ) -> None:
         self.parts = parts
         self.coef = np.ascontiguousarray(coef)
+        # one row per feature: the columns a message uses are gathered as contiguous rows
+        self.coef_by_feature = np.ascontiguousarray(coef.T)
         self.intercept = intercept
         self.classes_ = classes
 
@@ -82,7 +84,8 @@ class FastIntentModel:
         return cls(parts, model.coef_, model.intercept_, model.classes_)
 
     def scores(self, text: str) -> np.ndarray:
-        scores = self.intercept.astype(np.float64, copy=True)
+        columns: list[np.ndarray] = []
+        values: list[np.ndarray] = []
         for part in self.parts:
             vocabulary = part.vocabulary
             # n-grams counted in C, then looked up once each (distinct n-grams map to
@@ -101,7 +104,12 @@ class FastIntentModel:
             norm = np.sqrt(np.dot(weights, weights))
             if norm > 0.0:
                 weights /= norm
-            scores += self.coef[:, idx + part.offset] @ weights
+            columns.append(idx + part.offset)
+            values.append(weights)
+        scores = self.intercept.astype(np.float64, copy=True)
+        if columns:
+            # every part's features in one gather and one product
+            scores += np.concatenate(values) @ self.coef_by_feature[np.concatenate(columns)]
         return scores
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
