@@ -18,7 +18,11 @@ state, back to the first message. This policy gives the same predictions with le
 - The pass on the user's text is skipped when no rule is written with a text (this project's
   rules all use intents); RulePolicy would search for one and find nothing.
 
-Configured in config.yml in place of RulePolicy, with the same options.
+- A rule's states are parsed and reversed once, and the states are formatted for RulePolicy's
+  debug line only when debug logging is on.
+
+config.yml uses `SafetyFirstRulePolicy` (at the end of this module): this policy and the
+`EmergencyPolicy` of bot/safety_policy.py in one graph node, with RulePolicy's options.
 """
 
 from __future__ import annotations
