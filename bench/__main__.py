@@ -62,7 +62,7 @@ def score_questions(url: str, question_set: Path | None) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=20, help="concurrent conversations")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds")
     parser.add_argument("--round-seconds", type=float, default=20.0, help="time bound of a round")
     parser.add_argument(
         "--round-messages", type=int, default=100000, help="message bound of a round"
@@ -121,7 +121,9 @@ def main(argv: list[str] | None = None) -> int:
     base = args.port_base
     ports = {"project": (base + 5, base + 55), "default": (base + 105, base + 155),
              "unbounded": (base + 205, base + 255)}  # fmt: skip
+    web_port = base + 80  # the project's web app: counted in "the whole assistant"
     busy = [p for n in [*names, "unbounded"] for p in ports[n] if not port_free(p)]
+    busy += [] if port_free(web_port) else [web_port]
     if busy:
         print(f"ports already in use: {busy} (use --port-base)", file=sys.stderr)
         return 2
@@ -132,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     project = assistants["project"]
     project.workers = max(args.workers, 1)
     project.lock_store_url = args.lock_store_url
+    project.web_port = web_port
     if "default" in assistants:  # Rasa's own default: its in-memory lock store, one process
         assistants["default"].lock_store_url = "memory"
     loads = {n: LoadResult() for n in names}

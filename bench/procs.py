@@ -202,6 +202,7 @@ class Assistant:
     extra_env: dict[str, str] = field(default_factory=dict)
     workers: int = 1
     lock_store_url: str = ""
+    web_port: int | None = None  # also start the web app (public page, agents' console)
 
     @property
     def url(self) -> str:
@@ -218,7 +219,7 @@ class Assistant:
             "--rasa-port", str(self.rasa_port),
             "--actions-port", str(self.actions_port),
             "--interface", "127.0.0.1",
-            "--no-web",
+            *(["--web-port", str(self.web_port)] if self.web_port else ["--no-web"]),
             "--workers", str(self.workers),
         ]  # fmt: skip
 
@@ -233,6 +234,7 @@ class Assistant:
             # the project's store takes its database from the settings (bot/settings.py)
             "TRACKER_DATABASE_URL": f"sqlite:///{BENCH_DIR / f'{self.name}-tracker.db'}",
             "LOCK_STORE_URL": self.lock_store_url,
+            "WEB_HOST": "127.0.0.1",
             **self.extra_env,
         }
         with open(self.log, "wb") as log:

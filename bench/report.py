@@ -123,9 +123,10 @@ def markdown(results: dict[str, Any]) -> str:
         f"tests/questions/patient_questions.yml), {results['args']['rounds']} alternating rounds "
         f"of at most {float(results['args']['round_seconds']):.0f} s each per assistant, "
         f"SQLite tracker store, both assistants started with `python -m bot run` on 127.0.0.1",
-        f"- processes: the project's assistant with {results['args'].get('workers', '1')} Rasa "
-        f"worker(s) (`--workers`, RASA_WORKERS) sharing its lock file; Rasa's default "
-        f"configuration with Rasa's defaults: one process, in-memory lock store",
+        f"- processes: the project's whole assistant (`bot run`: Rasa with "
+        f"{results['args'].get('workers', '1')} worker(s), `--workers` / RASA_WORKERS, sharing "
+        f"its lock file; the action server; the web app); Rasa's default configuration with "
+        f"Rasa's defaults (one process, in-memory lock store) and the action server",
         "",
         "## Throughput and latency",
         "",
