@@ -33,9 +33,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import threading
-import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 from urllib.parse import parse_qs
@@ -63,7 +60,6 @@ CHANNEL_NAME = "sms"
 MAX_BODY_CHARS = 1600
 # Twilio gives up on a webhook after 15 s; answer before that, whatever Rasa is doing.
 DEFAULT_REPLY_TIMEOUT = 12.0
-DEFAULT_OPTIONS_MAX_ENTRIES = 10_000
 # Reading or keeping the pending options (a database round trip) never holds the answer longer.
 OPTIONS_TIMEOUT = 2.0
 # Between two bot messages of one turn, inside one SMS.
@@ -114,67 +110,6 @@ class OptionStore(Protocol):
     def put(self, key: str, options: list[Option]) -> None: ...
 
     def discard(self, key: str) -> None: ...
-
-
-class OptionMemory:
-    """The options last offered to each conversation: a bounded LRU whose entries expire.
-
-    Keys are hashed phone numbers. In memory, per process: right for one process only (tests, a
-    single worker). The channel's default is `DatabaseOptionStore`, shared by every process."""
-
-    def __init__(
-        self,
-        max_entries: int = DEFAULT_OPTIONS_MAX_ENTRIES,
-        ttl_seconds: float = DEFAULT_OPTIONS_TTL_SECONDS,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        if max_entries < 1:
-            raise ValueError("max_entries must be at least 1")
-        self.max_entries = max_entries
-        self.ttl_seconds = ttl_seconds
-        self._clock = clock
-        self._entries: OrderedDict[str, tuple[float, list[Option]]] = OrderedDict()
-        # The channel calls the store from worker threads (asyncio.to_thread).
-        self._lock = threading.Lock()
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def get(self, key: str) -> list[Option] | None:
-        with self._lock:
-            return self._get(key)
-
-    def put(self, key: str, options: list[Option]) -> None:
-        with self._lock:
-            self._put(key, options)
-
-    def discard(self, key: str) -> None:
-        with self._lock:
-            self._entries.pop(key, None)
-
-    def _get(self, key: str) -> list[Option] | None:
-        entry = self._entries.get(key)
-        if entry is None:
-            return None
-        expires_at, options = entry
-        if self._clock() >= expires_at:
-            del self._entries[key]
-            return None
-        self._entries.move_to_end(key)
-        return options
-
-    def _put(self, key: str, options: list[Option]) -> None:
-        now = self._clock()
-        self._entries[key] = (now + self.ttl_seconds, list(options))
-        self._entries.move_to_end(key)
-        # Drop what has expired at the old end, then what is over the bound.
-        while self._entries:
-            oldest_key, (expires_at, _) = next(iter(self._entries.items()))
-            if oldest_key == key or expires_at > now:
-                break
-            del self._entries[oldest_key]
-        while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
 
 
 def _clean_options(raw: Any) -> list[Option]:

@@ -100,8 +100,8 @@ def _parse(raw: Any) -> list[Option] | None:
 class DatabaseOptionStore:
     """The options last offered to each conversation, in the database, shared by every process.
 
-    Same contract as `bot.channels.sms.OptionMemory` (get / put / discard), without its bound
-    on the number of entries: rows live `ttl_seconds` at most, then are swept."""
+    The channel's `OptionStore` (get / put / discard). Rows live `ttl_seconds` at most, then
+    are swept."""
 
     def __init__(
         self,

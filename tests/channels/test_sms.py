@@ -32,7 +32,6 @@ from bot.channels.sms import (
     TEXT_MMS,
     TEXT_NO_ANSWER,
     TEXT_TOO_LONG,
-    OptionMemory,
     SmsInput,
     SmsOutput,
     pack_messages,
@@ -653,45 +652,6 @@ def test_token_in_credentials_is_ignored(caplog):
 
 
 # -- option memory and packing ----------------------------------------------------------------
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def test_option_memory_entries_expire():
-    clock = FakeClock()
-    memory = OptionMemory(max_entries=10, ttl_seconds=3600, clock=clock)
-    memory.put("a", [{"title": "Un", "payload": "/un"}])
-
-    clock.now += 3599
-    assert memory.get("a") == [{"title": "Un", "payload": "/un"}]
-    clock.now += 2
-    assert memory.get("a") is None
-    assert len(memory) == 0
-
-
-def test_option_memory_is_bounded_least_recently_used_first():
-    memory = OptionMemory(max_entries=3, ttl_seconds=3600, clock=FakeClock())
-    for key in "abc":
-        memory.put(key, [{"title": key, "payload": key}])
-    memory.get("a")  # a is now the most recently used
-    memory.put("d", [{"title": "d", "payload": "d"}])
-
-    assert len(memory) == 3
-    assert memory.get("b") is None
-    assert memory.get("a") is not None
-    assert memory.get("d") is not None
-
-
-def test_option_memory_default_bound():
-    memory = OptionMemory()
-    assert memory.max_entries == 10_000
-    assert memory.ttl_seconds == 3600
 
 
 def test_pack_messages_never_drops_text_and_respects_twilio_limit():
