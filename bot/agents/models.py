@@ -26,7 +26,6 @@ import enum
 import hashlib
 import re
 import secrets
-import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -171,21 +170,12 @@ for _dialect, _statements in {
 
 # --- engine -----------------------------------------------------------------------------------
 
-_ready: dict[int, Engine] = {}
-_lock = threading.Lock()
-
 
 def get_engine(database_url: str | None = None) -> Engine:
     """The shared engine of the consultations' database, with the agents' tables created."""
-    from bot.consultations.db import get_engine as consultations_engine
+    from bot.consultations.db import engine_with_tables
 
-    engine = consultations_engine(database_url)
-    if _ready.get(id(engine)) is not engine:
-        with _lock:
-            if _ready.get(id(engine)) is not engine:
-                Base.metadata.create_all(engine)
-                _ready[id(engine)] = engine
-    return engine
+    return engine_with_tables(Base.metadata, database_url)
 
 
 def utcnow() -> datetime:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -57,21 +56,12 @@ options_table = PendingOptions.__table__
 
 # --- engine -----------------------------------------------------------------------------------
 
-_ready: dict[int, Engine] = {}
-_lock = threading.Lock()
-
 
 def get_engine(database_url: str | None = None) -> Engine:
     """The shared engine of the consultations' database, with the options table created."""
-    from bot.consultations.db import get_engine as consultations_engine
+    from bot.consultations.db import engine_with_tables
 
-    engine = consultations_engine(database_url)
-    if _ready.get(id(engine)) is not engine:
-        with _lock:
-            if _ready.get(id(engine)) is not engine:
-                Base.metadata.create_all(engine)
-                _ready[id(engine)] = engine
-    return engine
+    return engine_with_tables(Base.metadata, database_url)
 
 
 def _utc(timestamp: float) -> datetime:

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -70,6 +70,22 @@ def get_engine(url: str | None = None) -> Engine:
         return engine
 
 
+_tables_ready: dict[tuple[int, int], Engine] = {}
+
+
+def engine_with_tables(metadata: MetaData, url: str | None = None) -> Engine:
+    """The cached engine for `url`, with the tables of `metadata` (the agents', the SMS
+    options') created once for that engine."""
+    engine = get_engine(url)
+    key = (id(metadata), id(engine))
+    if _tables_ready.get(key) is not engine:
+        with _lock:
+            if _tables_ready.get(key) is not engine:
+                metadata.create_all(engine)
+                _tables_ready[key] = engine
+    return engine
+
+
 def resolve_engine(engine: Engine | None = None, database_url: str | None = None) -> Engine:
     return engine if engine is not None else get_engine(database_url)
 
@@ -87,5 +103,6 @@ def dispose_engines() -> None:
     with _lock:
         engines = list(_engines.values())
         _engines.clear()
+        _tables_ready.clear()
     for engine in engines:
         engine.dispose()
