@@ -257,6 +257,17 @@ def _patient_lookup(
 
 # --- patients ---------------------------------------------------------------------------------
 
+# What a patient's lookup reads of a consultation (`_patient_lookup` checks the date of birth).
+_PATIENT_COLUMNS = (
+    consultations_table.c.birth_date,
+    consultations_table.c.starts_at,
+    consultations_table.c.site,
+    consultations_table.c.service,
+    consultations_table.c.status,
+    consultations_table.c.new_starts_at,
+    consultations_table.c.note,
+)
+
 
 def verify_and_get(
     reference: str,
@@ -274,15 +285,7 @@ def verify_and_get(
     """
     ref = normalise_reference(reference)
     keys = [_key(Scope.REFERENCE, ref), _key(Scope.CONVERSATION, conversation_id)]
-    query = select(
-        consultations_table.c.birth_date,
-        consultations_table.c.starts_at,
-        consultations_table.c.site,
-        consultations_table.c.service,
-        consultations_table.c.status,
-        consultations_table.c.new_starts_at,
-        consultations_table.c.note,
-    ).where(consultations_table.c.reference == ref)
+    query = select(*_PATIENT_COLUMNS).where(consultations_table.c.reference == ref)
     return _patient_lookup(
         resolve_engine(engine, database_url), keys, _utc(now), query, _as_date(birth_date)
     )
@@ -332,15 +335,7 @@ def find_by_phone_hash_and_birth_date(
     if conversation_id is not None and conversation_id != phone_hash:
         keys.append(_key(Scope.CONVERSATION, conversation_id))
     query = (
-        select(
-            consultations_table.c.birth_date,
-            consultations_table.c.starts_at,
-            consultations_table.c.site,
-            consultations_table.c.service,
-            consultations_table.c.status,
-            consultations_table.c.new_starts_at,
-            consultations_table.c.note,
-        )
+        select(*_PATIENT_COLUMNS)
         .where(consultations_table.c.phone_hash == phone_hash)
         .order_by(consultations_table.c.starts_at, consultations_table.c.id)
     )
