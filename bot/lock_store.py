@@ -39,7 +39,7 @@ from rasa.core.lock_store import (
 )
 from rasa.utils.endpoints import EndpointConfig
 
-from bot.settings import get_settings
+from bot.settings import IN_MEMORY_LOCK_STORE, get_settings, workers_lock_store_error
 
 DEFAULT_SLOTS = 4096
 LOCK_FILE_NAME = "rasa-conversations.lock"
@@ -165,12 +165,10 @@ class SettingsLockStore(LockStore):
         url = settings.lock_store_url.strip()
         if not url:
             self.inner: LockStore = FileLockStore(settings.var_dir / LOCK_FILE_NAME)
-        elif url == "memory":
-            if requested_workers() > 1:
-                raise ValueError(
-                    "LOCK_STORE_URL=memory is for one Rasa process: several workers need the "
-                    "lock file (leave LOCK_STORE_URL empty) or Redis"
-                )
+        elif url == IN_MEMORY_LOCK_STORE:
+            error = workers_lock_store_error(requested_workers(), url)
+            if error:
+                raise ValueError(error)
             self.inner = InMemoryLockStore()
         else:
             self.inner = RedisLockStore(**redis_options(url))

@@ -38,6 +38,20 @@ def default_workers() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
 
+IN_MEMORY_LOCK_STORE = "memory"  # LOCK_STORE_URL for Rasa's in-memory lock store
+
+
+def workers_lock_store_error(workers: int, lock_store_url: str) -> str | None:
+    """Why `workers` Rasa processes cannot share this lock store, or None when they can
+    (checked by `bot run` before it starts anything, and by the lock store itself)."""
+    if workers > 1 and lock_store_url.strip() == IN_MEMORY_LOCK_STORE:
+        return (
+            f"{workers} Rasa workers need a shared lock store: LOCK_STORE_URL=memory is for one "
+            "Rasa process (leave it empty for the lock file, or use Redis)"
+        )
+    return None
+
+
 @dataclass(frozen=True)
 class Settings:
     root: Path

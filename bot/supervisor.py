@@ -27,7 +27,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.settings import ROOT, get_settings
+from bot.settings import ROOT, get_settings, workers_lock_store_error
 
 MAX_RESTARTS = 5
 RESTART_WINDOW_SECONDS = 60.0
@@ -178,12 +178,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.workers < 1:
         print("--workers must be at least 1", file=sys.stderr)
         return 2
-    if args.workers > 1 and get_settings().lock_store_url.strip() == "memory":
-        print(
-            f"{args.workers} Rasa workers need a shared lock store: LOCK_STORE_URL=memory is "
-            "for one process (leave it empty for the lock file, or use Redis)",
-            file=sys.stderr,
-        )
+    error = workers_lock_store_error(args.workers, get_settings().lock_store_url)
+    if error:
+        print(error, file=sys.stderr)
         return 2
 
     if not args.model.exists():
