@@ -36,7 +36,6 @@ from bot.channels.sms import (
     SmsOutput,
     pack_messages,
 )
-from bot.consultations.db import dispose_engines
 from bot.privacy import hash_phone
 from bot.render import Button, Rendered, is_gsm7, render_sms, sms_segments
 from bot.settings import get_settings
@@ -54,22 +53,14 @@ Reply = Callable[[UserMessage], Awaitable[None]]
 
 
 @pytest.fixture(autouse=True)
-def settings_env(monkeypatch: pytest.MonkeyPatch, tmp_path):
-    """Settings from a controlled environment (set, even to "", so that a developer's .env,
-    loaded without overriding, changes nothing)."""
-    monkeypatch.setenv("VAR_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("PHONE_HASH_KEY", "phone-hash-key-for-tests")
-    monkeypatch.setenv("SECRET_KEY", "secret-key-for-tests")
-    monkeypatch.setenv("RASA_TOKEN", "rasa-token-for-tests")
+def settings_env(isolated_settings, monkeypatch: pytest.MonkeyPatch):
+    """The isolated settings of tests/conftest.py (secrets and databases, among them the one of
+    the pending options, in tmp_path), with the SMS channel's own variables set, even to "", so
+    that a developer's .env, loaded without overriding, changes nothing."""
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", TOKEN)
     monkeypatch.setenv("SMS_WEBHOOK_URL", "")
-    # The pending options live in the database: one of the test's own.
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'crisis.db'}")
     get_settings.cache_clear()
-    dispose_engines()
-    yield monkeypatch
-    dispose_engines()
-    get_settings.cache_clear()
+    return monkeypatch
 
 
 def set_env(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:

@@ -13,7 +13,7 @@ import json
 import logging
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -56,18 +56,10 @@ class FakeClock:
 
 
 @pytest.fixture(autouse=True)
-def settings_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    monkeypatch.setenv("VAR_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("PHONE_HASH_KEY", "phone-hash-key-for-tests")
-    monkeypatch.setenv("SECRET_KEY", "secret-key-for-tests")
-    monkeypatch.setenv("RASA_TOKEN", "rasa-token-for-tests")
+def settings_env(isolated_settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The isolated settings of tests/conftest.py, with the SMS channel's own variables."""
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", TOKEN)
     monkeypatch.setenv("SMS_WEBHOOK_URL", "")
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'default.db'}")
-    get_settings.cache_clear()
-    dispose_engines()
-    yield
-    dispose_engines()
     get_settings.cache_clear()
 
 
