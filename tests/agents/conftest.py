@@ -4,7 +4,7 @@ tmp_path, a fake Rasa API and the web app on free loopback ports, signed-in HTTP
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +14,6 @@ from sanic import Sanic
 
 from bot.agents import console
 from bot.agents.models import Agent, Role, create_agent
-from bot.consultations.db import dispose_engines
 from bot.settings import get_settings
 from bot.web import public
 from bot.web.app import create_app
@@ -33,18 +32,12 @@ Sanic.test_mode = True
 
 
 @pytest.fixture(autouse=True)
-def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Secrets and the database in tmp_path, never the project's var/."""
-    monkeypatch.setenv("VAR_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("PHONE_HASH_KEY", "test-phone-hash-key")
-    monkeypatch.setenv("SECRET_KEY", "test-secret-key")
+def isolated_settings(isolated_settings: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """tests/conftest.py's isolated settings (secrets and the database in tmp_path, never the
+    project's var/), for every agents' test, with the token the fake Rasa expects."""
     monkeypatch.setenv("RASA_TOKEN", TOKEN)
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'crisis.db'}")
     get_settings.cache_clear()
-    dispose_engines()
-    yield
-    dispose_engines()
-    get_settings.cache_clear()
+    return isolated_settings
 
 
 @pytest.fixture

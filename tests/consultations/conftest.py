@@ -57,18 +57,15 @@ def csv_bytes(rows: Sequence[Sequence[str]], header: Sequence[str] = HEADER) -> 
 
 
 @pytest.fixture(autouse=True)
-def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Secrets and the default database in tmp_path, never in the project's var/."""
-    monkeypatch.setenv("VAR_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("PHONE_HASH_KEY", "test-phone-hash-key")
-    monkeypatch.setenv("SECRET_KEY", "test-secret-key")
-    monkeypatch.setenv("RASA_TOKEN", "test-rasa-token")
+def isolated_settings(
+    isolated_settings: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """tests/conftest.py's isolated settings (secrets and databases in tmp_path, never the
+    project's var/), for every consultations' test, the default database named default.db."""
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'default.db'}")
     get_settings.cache_clear()
     dispose_engines()
-    yield
-    dispose_engines()
-    get_settings.cache_clear()
+    return isolated_settings
 
 
 def _postgres_unreachable_reason() -> str | None:
