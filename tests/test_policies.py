@@ -115,38 +115,38 @@ def _form_events(domain, action: str, tracker: DialogueStateTracker, rng: random
     return [*events, SlotSet("requested_slot", rng.choice(["reference", "birth_date"]))]
 
 
-def test_same_predictions_with_forms_copies_and_rereads(trained):
-    """As the processor uses it: a copy of the tracker at every prediction, forms that open
-    and close, slots, restarts, and histories read back as new objects (a store read)."""
-    domain, (rule, bounded, _) = trained
+def _best_action(domain, probabilities) -> str:
+    return domain.action_names_or_texts[
+        max(range(len(probabilities)), key=probabilities.__getitem__)
+    ]
+
+
+def _drive_conversations(domain, seed: int, prefix: str, step, *, rereads: bool = False) -> None:
+    """Six conversations of 40 messages, driven as Rasa's processor drives them: after each
+    message, the action that `step(tracker)` returns is run (a form adds its events), until
+    `action_listen`. Emergencies, consultation lookups and form answers come often.
+    `rereads`: now and then the history is read back from storage (same events, new objects),
+    or the conversation restarts."""
     intents = [i for i in domain.intents if not i.startswith("session")]
     weighted = [*intents, *["consultation_lookup", "inform", "emergency"] * 4]
-    rng = random.Random(11)
-    checked = in_form = 0
+    rng = random.Random(seed)
     for conversation in range(6):
         start = [ActionExecuted("action_session_start"), SessionStarted()]
         tracker = DialogueStateTracker.from_events(
-            f"f{conversation}", [*start, ActionExecuted(ACTION_LISTEN_NAME)], domain.slots
+            f"{prefix}{conversation}", [*start, ActionExecuted(ACTION_LISTEN_NAME)], domain.slots
         )
-        for turn in range(40):
-            if rng.random() < 0.1:
-                # read back from storage: same events, new objects
+        for _turn in range(40):
+            if rereads and rng.random() < 0.1:
                 tracker = DialogueStateTracker.from_dict(
                     tracker.sender_id, [e.as_dict() for e in tracker.events], domain.slots
                 )
-            if rng.random() < 0.03:
+            if rereads and rng.random() < 0.03:
                 tracker.update(Restarted())
                 tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
             intent = rng.choice(weighted)
             tracker.update(UserUttered("...", {"name": intent, "confidence": 1.0}))
             for _step in range(6):
-                expected = predict(rule, tracker.copy(), domain)
-                assert predict(bounded, tracker.copy(), domain) == expected, (turn, intent)
-                checked += 1
-                in_form += bool(tracker.active_loop_name)
-                action = domain.action_names_or_texts[
-                    max(range(len(expected[0])), key=expected[0].__getitem__)
-                ]
+                action = step(tracker)
                 tracker.update(ActionExecuted(action))
                 for event in _form_events(domain, action, tracker, rng):
                     tracker.update(event)
@@ -154,7 +154,23 @@ def test_same_predictions_with_forms_copies_and_rereads(trained):
                     break
             else:
                 tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
-    assert checked > 300 and in_form > 50
+
+
+def test_same_predictions_with_forms_copies_and_rereads(trained):
+    """As the processor uses it: a copy of the tracker at every prediction, forms that open
+    and close, slots, restarts, and histories read back as new objects (a store read)."""
+    domain, (rule, bounded, _) = trained
+    counts = {"checked": 0, "in_form": 0}
+
+    def step(tracker: DialogueStateTracker) -> str:
+        expected = predict(rule, tracker.copy(), domain)
+        assert predict(bounded, tracker.copy(), domain) == expected, tracker.latest_message
+        counts["checked"] += 1
+        counts["in_form"] += bool(tracker.active_loop_name)
+        return _best_action(domain, expected[0])
+
+    _drive_conversations(domain, 11, "f", step, rereads=True)
+    assert counts["checked"] > 300 and counts["in_form"] > 50
 
 
 def test_no_text_rules_in_this_project(trained):
@@ -225,41 +241,20 @@ def test_one_node_predicts_what_the_two_policies_predict_together(trained, tmp_p
         return (tuple(p.probabilities), p.policy_name, p.policy_priority, p.events,
                 p.is_end_to_end_prediction, p.is_no_user_prediction)  # fmt: skip
 
-    intents = [i for i in domain.intents if not i.startswith("session")]
-    weighted = [*intents, *["consultation_lookup", "inform", "emergency"] * 4]
-    rng = random.Random(17)
-    checked = emergencies = 0
-    for conversation in range(6):
-        tracker = DialogueStateTracker.from_events(
-            f"m{conversation}",
-            [ActionExecuted("action_session_start"), SessionStarted(),
-             ActionExecuted(ACTION_LISTEN_NAME)],
-            domain.slots,
+    counts = {"checked": 0, "emergencies": 0}
+
+    def step(tracker: DialogueStateTracker) -> str:
+        two = combined(
+            [emergency.predict_action_probabilities(tracker.copy(), domain),
+             bounded.predict_action_probabilities(tracker.copy(), domain)],
+            tracker,
         )  # fmt: skip
-        for _turn in range(40):
-            intent = rng.choice(weighted)
-            tracker.update(UserUttered("...", {"name": intent, "confidence": 1.0}))
-            for _step in range(6):
-                two = combined(
-                    [emergency.predict_action_probabilities(tracker.copy(), domain),
-                     bounded.predict_action_probabilities(tracker.copy(), domain)],
-                    tracker,
-                )  # fmt: skip
-                one = combined(
-                    [merged.predict_action_probabilities(tracker.copy(), domain)], tracker
-                )
-                assert one[0] == two[0] and one[3:] == two[3:]
-                assert one[1] == two[1].replace("BoundedRulePolicy", "SafetyFirstRulePolicy")
-                checked += 1
-                emergencies += two[1] == "EmergencyPolicy"
-                action = domain.action_names_or_texts[
-                    max(range(len(two[0])), key=two[0].__getitem__)
-                ]
-                tracker.update(ActionExecuted(action))
-                for event in _form_events(domain, action, tracker, rng):
-                    tracker.update(event)
-                if action == ACTION_LISTEN_NAME:
-                    break
-            else:
-                tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
-    assert checked > 300 and emergencies > 10
+        one = combined([merged.predict_action_probabilities(tracker.copy(), domain)], tracker)
+        assert one[0] == two[0] and one[3:] == two[3:]
+        assert one[1] == two[1].replace("BoundedRulePolicy", "SafetyFirstRulePolicy")
+        counts["checked"] += 1
+        counts["emergencies"] += two[1] == "EmergencyPolicy"
+        return _best_action(domain, two[0])
+
+    _drive_conversations(domain, 17, "m", step)
+    assert counts["checked"] > 300 and counts["emergencies"] > 10
