@@ -109,6 +109,18 @@ class LoadResult:
         self.error_samples = (self.error_samples + other.error_samples)[:10]
 
 
+async def ask(session: Any, url: str, sender: str, message: str) -> list[Any]:
+    """One message over the REST channel; its answers. Raises on an HTTP error or no answer."""
+    async with session.post(url, json={"sender": sender, "message": message}) as response:
+        payload = await response.read()
+        if response.status != 200:
+            raise RuntimeError(f"HTTP {response.status}: {payload[:120]!r}")
+    answers = json.loads(payload or b"[]")
+    if not answers:
+        raise RuntimeError("empty answer")
+    return answers
+
+
 async def run_load(
     url: str,
     messages: list[str],
@@ -155,16 +167,9 @@ async def run_load(
                     )
                 left -= 1
                 assert session is not None
-                body = {"sender": sender, "message": local.choice(messages)}
                 t0 = time.perf_counter()
                 try:
-                    async with session.post(url, json=body) as response:
-                        payload = await response.read()
-                        if response.status != 200:
-                            raise RuntimeError(f"HTTP {response.status}: {payload[:120]!r}")
-                        answers = json.loads(payload or b"[]")
-                        if not answers:
-                            raise RuntimeError("empty answer")
+                    await ask(session, url, sender, local.choice(messages))
                     result.latencies.append(time.perf_counter() - t0)
                     result.messages += 1
                 except Exception as exc:
@@ -206,12 +211,7 @@ async def run_long_conversation(
                 break
             t0 = time.perf_counter()
             try:
-                async with session.post(
-                    url, json={"sender": sender, "message": rng.choice(messages)}
-                ) as response:
-                    await response.read()
-                    if response.status != 200:
-                        raise RuntimeError(f"HTTP {response.status}")
+                await ask(session, url, sender, rng.choice(messages))
                 latencies.append(time.perf_counter() - t0)
             except Exception:
                 errors += 1
