@@ -1,6 +1,6 @@
 """`validate_consultation_form`: checks what the patient gives the consultation form.
 
-The rules are in `bot.consultation_form`; this action applies them for Rasa:
+The rules are in `bot.consultations.form`; this action applies them for Rasa:
 - the reference and the date of birth, each checked and kept sealed until the lookup;
 - an impossible date or a reference that does not have the printed shape: a polite word, then
   the form asks again;
@@ -21,7 +21,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from bot.consultation_form import (
+from bot.consultations.form import (
     BIRTH_DATE,
     FORM,
     FORM_SLOTS,

@@ -2,7 +2,7 @@
 has the reference and the date of birth (or, by SMS, the date of birth and the sender's phone).
 
 `bot.consultations.lookup` checks them, counts failures and applies the lockout (in the
-database, shared by every server); `bot.consultation_answers` says which answers to give. Then
+database, shared by every server); `bot.consultations.answers` says which answers to give. Then
 the form's slots are emptied: a verification is worth this one answer, and the next question
 needs the date of birth again. If the list cannot be read, the patient gets the call centre.
 
@@ -21,8 +21,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.consultation_answers import Reply, replies_for, start_again, unavailable
-from bot.consultation_form import (
+from bot.consultations import lookup
+from bot.consultations.answers import Reply, replies_for, start_again, unavailable
+from bot.consultations.form import (
     BIRTH_DATE,
     FORM_SLOTS,
     REFERENCE,
@@ -31,7 +32,6 @@ from bot.consultation_form import (
     opened_reference,
     sms_phone_hash,
 )
-from bot.consultations import lookup
 
 logger = logging.getLogger(__name__)
 

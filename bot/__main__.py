@@ -12,8 +12,8 @@ import sys
 # command -> (module, function, one-line help). The function takes the remaining argv and
 # returns the exit status.
 COMMANDS: dict[str, tuple[str, str, str]] = {
-    "run": ("bot.supervisor", "main", "start every service (Rasa, actions, web) in the foreground"),
-    "content-check": ("bot.content_check", "main", "validate the answer content files"),
+    "run": ("bot.services", "main", "start every service (Rasa, actions, web) in the foreground"),
+    "content-check": ("bot.content.check", "main", "validate the answer content files"),
     "import-consultations": (
         "bot.consultations.cli",
         "import_main",

@@ -8,9 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sanic import Sanic
 
-from tests.live import MODEL, ROOT, LiveStack
+from tests.live.stack import MODEL, ROOT, LiveStack
 from tests.web.servers import free_port
+
+# Several Sanic apps start and stop in one test process: Sanic's test mode lets it re-optimise
+# its HTTP protocol for each one (and allows the same app name twice).
+Sanic.test_mode = True
 
 
 @pytest.fixture(scope="session")
@@ -110,7 +115,7 @@ def make_tracker() -> Callable[..., Any]:
 def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Secrets and databases in tmp_path (yielded: the var directory), never in the project's
     var/; settings and database engines reloaded before and after."""
-    from bot.consultations.db import dispose_engines
+    from bot.db import dispose_engines
     from bot.settings import get_settings
 
     var = tmp_path / "var"

@@ -60,8 +60,8 @@ from bot.agents.suggest import (
     parse,
     rules_answers,
 )
-from bot.content import ContentStore
-from bot.render import format_appointment, format_long_date
+from bot.content.render import format_appointment, format_long_date
+from bot.content.store import ContentStore
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """Agents' accounts, sessions, failed logins and the audit trail (SQLAlchemy 1.4).
 
 The tables live in the consultations' database (`get_settings().database_url`, SQLite under var/
-by default, PostgreSQL when `DATABASE_URL` says so), on the engine `bot.consultations.db`
+by default, PostgreSQL when `DATABASE_URL` says so), on the engine `bot.db`
 caches; they have their own `Base` and are created on first use.
 
 - Passwords: scrypt hashes only (`bot.agents.passwords`).
@@ -173,7 +173,7 @@ for _dialect, _statements in {
 
 def get_engine(database_url: str | None = None) -> Engine:
     """The shared engine of the consultations' database, with the agents' tables created."""
-    from bot.consultations.db import engine_with_tables
+    from bot.db import engine_with_tables
 
     return engine_with_tables(Base.metadata, database_url)
 

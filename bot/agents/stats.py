@@ -12,7 +12,7 @@ No personal data leaves this module: conversation ids are never read out, and te
 the masking the tracker store itself does.
 
 Where the tracker store is: `get_settings().tracker_database_url` (TRACKER_DATABASE_URL, by
-default var/tracker.db), the database bot.tracker_store writes to. A SQLite file is opened
+default var/tracker.db), the database bot.stores.tracker_store writes to. A SQLite file is opened
 read-only; on PostgreSQL, give the console a role that may only SELECT.
 """
 

@@ -3,7 +3,7 @@
 1. Rasa classifies the question: `POST {RASA_URL}/webhooks/nlu/parse` with the bearer token
    RASA_TOKEN (bot/channels/nlu.py: the classification only, not Rasa's whole HTTP API). The
    result is the one the patients
-   get: the same model, and its safety layer (bot.nlu.emergency_guard) has already turned a
+   get: the same model, and its safety layer (bot.safety.guard) has already turned a
    danger to life into `emergency`, with the kind of danger as the `danger` entity.
 2. The intent -> the answers the rules give it (data/rules/*.yml, read once).
 3. The answers -> their text, the facts they rest on and the date the crisis cell validated
@@ -25,12 +25,12 @@ from typing import Any
 import aiohttp
 import yaml
 
-from bot.content import Answer, Content
-from bot.render import Rendered, render_agent
+from bot.content.render import Rendered, render_agent
+from bot.content.store import Answer, Content
+from bot.safety import EMERGENCY_INTENT
 
 logger = logging.getLogger(__name__)
 
-EMERGENCY = "emergency"
 FALLBACK = "nlu_fallback"
 # What the supervisor's view counts as "the assistant could not answer".
 UNANSWERED_INTENTS = frozenset({"nlu_fallback", "out_of_scope", "no_validated_info"})
@@ -40,7 +40,7 @@ PARSE_TIMEOUT = 5.0
 MAX_QUESTION = 1000
 
 INTENT_LABELS = {
-    "emergency": "Urgence vitale",
+    EMERGENCY_INTENT: "Urgence vitale",
     "situation": "La situation (cyberattaque)",
     "recovery": "Retour à la normale",
     "medical_record": "Dossier médical",
@@ -333,7 +333,7 @@ def build_suggestion(
         "intent": main_intent.intent,
         "intent_label": intent_label(main_intent.intent),
         "confidence": round(main_intent.confidence, 3),
-        "emergency": main_intent.intent == EMERGENCY,
+        "emergency": main_intent.intent == EMERGENCY_INTENT,
         "danger": slots.get("danger"),
         "understood": main_intent.intent not in UNANSWERED_INTENTS,
         "answer": main["text"],

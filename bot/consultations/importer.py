@@ -25,7 +25,6 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from bot.consultations.db import resolve_engine
 from bot.consultations.models import (
     NAME_MAX,
     NOTE_MAX,
@@ -43,6 +42,7 @@ from bot.consultations.normalize import (
     name_key,
     normalise_reference,
 )
+from bot.db import resolve_engine
 
 REQUIRED_COLUMNS = ("reference", "birth_date", "starts_at", "site", "service", "status")
 OPTIONAL_COLUMNS = ("new_starts_at", "phone", "last_name", "first_name", "note")
@@ -407,7 +407,7 @@ def _utcnow() -> datetime:
 
 
 def _with_phone_hashes(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    from bot.privacy import hash_phone
+    from bot.privacy.hashing import hash_phone
 
     out = []
     for row in rows:

@@ -38,9 +38,9 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.engine import Connection, Engine
 
-from bot.consultations.db import resolve_engine
 from bot.consultations.models import Scope, Status, consultations_table, failures_table
 from bot.consultations.normalize import name_key, normalise_phone, normalise_reference
+from bot.db import resolve_engine
 
 MAX_FAILURES = 3
 LOCK_DURATION = timedelta(hours=1)
@@ -129,7 +129,7 @@ def _as_date(value: date) -> date:
 
 
 def _key(scope: Scope, value: str) -> tuple[str, str]:
-    from bot.privacy import keyed_hash
+    from bot.privacy.hashing import keyed_hash
 
     return scope.value, keyed_hash(value, f"lookup-{scope.value}")
 
@@ -302,7 +302,7 @@ def find_by_phone_and_birth_date(
 ) -> LookupResult:
     """SMS, given the sender's number (E.164; "0032..." and spaces tolerated): see
     `find_by_phone_hash_and_birth_date`."""
-    from bot.privacy import hash_phone
+    from bot.privacy.hashing import hash_phone
 
     phone = normalise_phone(phone_e164) or phone_e164.strip()
     return find_by_phone_hash_and_birth_date(
@@ -327,7 +327,7 @@ def find_by_phone_hash_and_birth_date(
     """SMS: every consultation whose phone on file is the sender's and whose patient has this
     date of birth (a phone may be shared by a family: the date of birth picks the patient).
 
-    `phone_hash` is `bot.privacy.hash_phone(E.164)`, what the SMS channel puts in the message
+    `phone_hash` is `bot.privacy.hashing.hash_phone(E.164)`, what the SMS channel puts in the message
     metadata (`sender_phone_hash`); the number itself never reaches Rasa. Failures count against
     the phone hash (and the conversation, when given), with the same rule as references.
     """

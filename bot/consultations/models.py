@@ -2,7 +2,7 @@
 creates these three tables, whatever else shares the database.
 
 Nothing personal is stored in clear that does not have to be: the phone number only as a keyed
-hash (`bot.privacy.hash_phone`), lockout keys (reference, conversation id, phone) only as keyed
+hash (`bot.privacy.hashing.hash_phone`), lockout keys (reference, conversation id, phone) only as keyed
 hashes. Names and dates of birth are stored as given: the agents search by them and the
 patient's date of birth is the thing compared.
 """
@@ -62,7 +62,9 @@ class Consultation(Base):
         nullable=False,
     )
     new_starts_at = Column(DateTime, nullable=True)  # naive, local time; set when reportée
-    phone_hash = Column(String(64), nullable=True, index=True)  # bot.privacy.hash_phone(E.164)
+    phone_hash = Column(
+        String(64), nullable=True, index=True
+    )  # bot.privacy.hashing.hash_phone(E.164)
     last_name = Column(String(NAME_MAX), nullable=True)  # as given, for the agents
     first_name = Column(String(NAME_MAX), nullable=True)
     last_name_key = Column(String(NAME_MAX), nullable=True)  # normalize.name_key(last_name)
@@ -81,7 +83,9 @@ class LookupFailure(Base):
 
     id = Column(Integer, primary_key=True)
     scope = Column(String(16), nullable=False)  # Scope value
-    key_hash = Column(String(64), nullable=False)  # bot.privacy.keyed_hash(key, "lookup-<scope>")
+    key_hash = Column(
+        String(64), nullable=False
+    )  # bot.privacy.hashing.keyed_hash(key, "lookup-<scope>")
     created_at = Column(DateTime, nullable=False)  # naive UTC
 
     __table_args__ = (

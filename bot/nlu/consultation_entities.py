@@ -49,7 +49,7 @@ from bot.consultations.normalize import (
 )
 from bot.nlu.base import RuleComponent
 from bot.nlu.ranking import promote
-from bot.redaction import BIRTH_DATE, identifier_spans
+from bot.privacy.redaction import BIRTH_DATE, identifier_spans
 
 REFERENCE_ENTITY = "reference"
 BIRTH_DATE_ENTITY = "birth_date"

@@ -1,6 +1,6 @@
 """The project's NLU steps, run in order inside one graph component.
 
-Each step is its own component class, tested on its own (tests/unit/test_nlu_components.py):
+Each step is its own component class, tested on its own (tests/nlu/test_components.py):
 
 1. `CrisisIntentClassifier`: normalised French text -> TF-IDF -> logistic regression;
 2. `TopicBooster`: words that settle the answer (MRI -> radiology), two topics -> multi-intent;
@@ -35,8 +35,8 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.classifier import CrisisIntentClassifier
 from bot.nlu.consultation_entities import ConsultationEntityExtractor
-from bot.nlu.emergency_guard import EmergencyGuard
 from bot.nlu.topic_booster import TopicBooster
+from bot.safety.guard import EmergencyGuard
 
 STEPS = ("classifier", "topic_booster", "consultation_entities", "fallback", "emergency_guard")
 

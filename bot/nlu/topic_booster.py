@@ -1,6 +1,6 @@
 """Corrects the classifier when the message names a topic of the communiqué outright.
 
-Runs after the intent classifier, before the FallbackClassifier (bot/topics.py finds the
+Runs after the intent classifier, before the FallbackClassifier (bot/nlu/topics.py finds the
 words):
 - a message that names two topics for which a multi-intent exists ("mon plâtre et mon IRM")
   gets that multi-intent, so that both questions are answered;
@@ -26,7 +26,7 @@ from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.base import RuleComponent
 from bot.nlu.ranking import promote
-from bot.topics import detect_topics
+from bot.nlu.topics import detect_topics
 
 MULTI_INTENTS = {
     frozenset({"essential_followup", "radiology"}): "essential_followup+radiology",

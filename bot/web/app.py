@@ -15,7 +15,7 @@ from pathlib import Path
 from sanic import Blueprint, Request, Sanic
 from sanic.response import BaseHTTPResponse
 
-from bot.content import ContentStore, settings_store
+from bot.content.store import ContentStore, settings_store
 from bot.settings import get_settings
 from bot.web import public
 

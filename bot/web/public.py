@@ -28,8 +28,8 @@ from sanic import Blueprint, Request, response
 from sanic.exceptions import NotFound
 from sanic.response import HTTPResponse
 
-from bot.content import Content, ContentStore
-from bot.render import info_line
+from bot.content.render import info_line
+from bot.content.store import Content, ContentStore
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)

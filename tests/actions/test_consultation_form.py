@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 
 from actions.consultation_form import ValidateConsultationForm
-from bot.consultation_form import FORM, opened_birth_date, opened_reference
+from bot.consultations.form import FORM, opened_birth_date, opened_reference
 from bot.nlu.consultation_entities import find_identifiers
-from bot.privacy import hash_phone
-from bot.redaction import BIRTH_DATE_MASK, REFERENCE_MASK
-from bot.sealing import is_sealed, seal
+from bot.privacy.hashing import hash_phone
+from bot.privacy.redaction import BIRTH_DATE_MASK, REFERENCE_MASK
+from bot.privacy.sealing import is_sealed, seal
 
 pytestmark = pytest.mark.usefixtures("isolated_settings")
 

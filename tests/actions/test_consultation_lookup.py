@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 
 from actions.consultation_lookup import ActionConsultationLookup
-from bot.consultations.db import dispose_engines
 from bot.consultations.importer import import_consultations
-from bot.content import load_content
-from bot.privacy import hash_phone
-from bot.sealing import seal
+from bot.content.store import load_content
+from bot.db import dispose_engines
+from bot.privacy.hashing import hash_phone
+from bot.privacy.sealing import seal
 from bot.settings import get_settings
 
 pytestmark = pytest.mark.usefixtures("isolated_settings")

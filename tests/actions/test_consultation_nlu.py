@@ -12,7 +12,7 @@ from bot.nlu.consultation_entities import (
     find_identifiers,
     lookup_intent,
 )
-from bot.nlu.emergency_guard import EmergencyGuard
+from bot.safety.guard import EmergencyGuard
 
 
 @pytest.mark.parametrize(

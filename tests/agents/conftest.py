@@ -14,13 +14,13 @@ from sanic import Sanic
 
 from bot.agents import console
 from bot.agents.models import Agent, Role, create_agent
-from bot.settings import get_settings
+from bot.settings import ROOT, get_settings
 from bot.web import public
 from bot.web.app import create_app
 from tests.agents.fake_rasa import TOKEN, make_fake_rasa
 from tests.web.servers import free_port, serving
 
-SAMPLE = Path(__file__).resolve().parents[1] / "consultations" / "data" / "consultations-sample.csv"
+SAMPLE = ROOT / "tests" / "consultations" / "data" / "consultations-sample.csv"
 AGENT, AGENT_PASSWORD = "marie", "cheval batterie agrafe correcte"
 SUPERVISOR, SUPERVISOR_PASSWORD = "chef.cellule", "une phrase de passe assez longue"
 

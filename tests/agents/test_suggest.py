@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.agents.suggest import build_suggestion, fact_summaries, intent_label, rules_answers
-from bot.content import ContentStore
+from bot.content.store import ContentStore
 from bot.settings import ROOT
 from tests.agents.fake_rasa import classify, ranked
 

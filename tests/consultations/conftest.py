@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from bot.consultations.db import dispose_engines, get_engine
+from bot.db import dispose_engines, get_engine
 from bot.settings import get_settings
 
 DATA = Path(__file__).parent / "data"

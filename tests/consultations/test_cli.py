@@ -11,12 +11,12 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from bot.consultations.cli import ProgressBar, import_main
-from bot.consultations.db import get_engine
 from bot.consultations.models import consultations_table
+from bot.db import get_engine
+from bot.settings import ROOT
 
 from .conftest import SAMPLE, SAMPLE_ROWS, csv_bytes, row
 
-ROOT = Path(__file__).resolve().parents[2]
 SUMMARY = (
     f"Import réussi : {SAMPLE_ROWS} consultations (9 maintenues, 13 annulées, 2 reportées) en "
 )

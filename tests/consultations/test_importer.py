@@ -17,7 +17,7 @@ from bot.consultations.importer import (
     store_consultations,
 )
 from bot.consultations.models import Status, consultations_table, imports_table
-from bot.privacy import hash_phone
+from bot.privacy.hashing import hash_phone
 
 from .conftest import HEADER, SAMPLE, SAMPLE_ROWS, csv_bytes, row
 

@@ -7,7 +7,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from bot.consultations.db import dispose_engines, get_engine
 from bot.consultations.importer import import_consultations
 from bot.consultations.lookup import (
     LOCK_DURATION,
@@ -21,7 +20,8 @@ from bot.consultations.lookup import (
     verify_and_get,
 )
 from bot.consultations.models import Status, failures_table
-from bot.privacy import hash_phone
+from bot.db import dispose_engines, get_engine
+from bot.privacy.hashing import hash_phone
 
 from .conftest import SAMPLE, csv_bytes, row
 

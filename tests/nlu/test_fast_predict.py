@@ -10,9 +10,8 @@ import yaml
 
 from bot.nlu.classifier import CrisisIntentClassifier, build_pipeline
 from bot.nlu.fast_predict import FastIntentModel
+from bot.settings import ROOT
 from bot.text import normalize
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def examples(path: Path) -> list[tuple[str, str]]:

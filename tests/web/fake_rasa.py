@@ -13,8 +13,8 @@ from sanic import Sanic
 
 from bot.channels import socketio as channel_module
 from bot.channels.socketio import RestrictedSocketIOInput
-from bot.content import ContentStore
-from bot.render import render_web
+from bot.content.render import render_web
+from bot.content.store import ContentStore
 from bot.settings import get_settings
 
 

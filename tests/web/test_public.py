@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 import yaml
 
-from bot.content import ContentStore, find_phone_numbers, phone_digits
+from bot.content.store import ContentStore, find_phone_numbers, phone_digits
 from bot.settings import ROOT
 from bot.web import public, server
 from bot.web.app import create_app

@@ -1,0 +1,39 @@
+"""`python -m bot content-check`: validate the answer content as the running assistant would.
+
+Prints every problem as `file:line: key: reason` and exits 1, or prints a one-line summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from bot.content.store import ContentError, domain_response_keys, load_content
+from bot.settings import ROOT, get_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    settings = get_settings()
+    parser = argparse.ArgumentParser(prog="python -m bot content-check")
+    parser.add_argument(
+        "files", nargs="*", type=Path, help="content files (default: every language)"
+    )
+    parser.add_argument("--domain", type=Path, default=ROOT / "domain")
+    args = parser.parse_args(argv)
+    files = args.files or sorted(settings.content_dir.glob("*/answers.yml"))
+    if not files:
+        print(f"no content file under {settings.content_dir}", file=sys.stderr)
+        return 1
+    required = domain_response_keys(args.domain)
+    status = 0
+    for path in files:
+        try:
+            content = load_content(path, settings.content_dir / "facts.yml", required)
+        except ContentError as exc:
+            for problem in exc.problems:
+                print(problem, file=sys.stderr)
+            status = 1
+            continue
+        print(f"{path}: {len(content.answers)} answers, all valid")
+    return status
