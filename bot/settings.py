@@ -11,10 +11,13 @@ import secrets
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from dotenv import load_dotenv
 
 ROOT = Path(__file__).resolve().parent.parent
+# The network's local time: appointments, the supervisor's days, the audit trail as shown.
+LOCAL_TZ = ZoneInfo("Europe/Brussels")
 
 
 def _env(name: str, default: str) -> str:

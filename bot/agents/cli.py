@@ -25,7 +25,6 @@ import getpass
 import sys
 from datetime import date, datetime, time, timedelta, timezone
 from typing import TextIO
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -40,8 +39,7 @@ from bot.agents.models import (
     username_problem,
 )
 from bot.agents.passwords import password_problem
-
-LOCAL = ZoneInfo("Europe/Brussels")
+from bot.settings import LOCAL_TZ as LOCAL
 
 
 def _db_error(exc: SQLAlchemyError) -> str:

@@ -31,8 +31,6 @@ Security
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import logging
 import mimetypes
 import secrets
@@ -62,6 +60,7 @@ from bot.agents.suggest import (
 )
 from bot.content.render import format_appointment, format_long_date
 from bot.content.store import ContentStore
+from bot.privacy.hashing import hmac_hex, same_secret
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -110,14 +109,6 @@ class ConsoleConfig:
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def _sign(secret: bytes, purpose: str, value: str) -> str:
-    return hmac.new(secret, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
-
-
-def _same(a: str | None, b: str) -> bool:
-    return bool(a) and hmac.compare_digest(str(a).encode(), b.encode())
 
 
 def _set_cookie(resp: HTTPResponse, request: Request, name: str, value: str, max_age: int) -> None:
@@ -339,10 +330,10 @@ def create_blueprint(
         return session
 
     def csrf_for(request: Request) -> str:
-        return _sign(config.secret_key, "csrf", request.ctx.agent_token)
+        return hmac_hex(config.secret_key, "csrf", request.ctx.agent_token)
 
     def csrf_ok(request: Request) -> bool:
-        return _same(request.form.get("csrf_token"), csrf_for(request))
+        return same_secret(request.form.get("csrf_token"), csrf_for(request))
 
     def page(role: str | None = None) -> Callable[[Handler], Handler]:
         """An HTML page: sign-in page without a session, 403 without the role."""
@@ -409,7 +400,7 @@ def create_blueprint(
         pre = secrets.token_urlsafe(24)
         resp = _html(
             pages.login_page(
-                _sign(config.secret_key, "login", pre), error=error, info=info, username=username
+                hmac_hex(config.secret_key, "login", pre), error=error, info=info, username=username
             ),
             status,
         )
@@ -429,7 +420,9 @@ def create_blueprint(
         username = (form.get("username") or "").strip()[: models.USERNAME_MAX]
         password = form.get("password") or ""
         pre = request.cookies.get(LOGIN_COOKIE) or ""
-        if not pre or not _same(form.get("csrf_token"), _sign(config.secret_key, "login", pre)):
+        if not pre or not same_secret(
+            form.get("csrf_token"), hmac_hex(config.secret_key, "login", pre)
+        ):
             return login_form(request, status=403, error=FORM_EXPIRED, username=username)
         if not username or not password:
             return login_form(

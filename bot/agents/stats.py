@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
@@ -36,8 +35,8 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from bot.agents.suggest import UNANSWERED_ACTIONS, UNANSWERED_INTENTS, intent_label
 from bot.consultations.normalize import REFERENCE_RE
+from bot.settings import LOCAL_TZ as LOCAL
 
-LOCAL = ZoneInfo("Europe/Brussels")
 TOP_WORDINGS = 15
 MIN_REPEATS = 2  # a wording is listed among "the most asked" from this many askings on
 
