@@ -22,7 +22,6 @@ import html
 import json
 import re
 import threading
-import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
@@ -34,8 +33,9 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from bot.agents.suggest import UNANSWERED_ACTIONS, UNANSWERED_INTENTS, intent_label
-from bot.consultations.normalize import REFERENCE_RE
+from bot.privacy.redaction import redact_text
 from bot.settings import LOCAL_TZ as LOCAL
+from bot.text import strip_accents
 
 TOP_WORDINGS = 15
 MIN_REPEATS = 2  # a wording is listed among "the most asked" from this many askings on
@@ -80,34 +80,8 @@ def sqlite_path(url: str) -> Path | None:
 
 # --- masking ------------------------------------------------------------------------------------
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_MONTHS = (
-    r"janv(?:ier)?|f[ée]v(?:rier)?|mars|avr(?:il)?|mai|juin|juil(?:let)?|ao[uû]t|"
-    r"sept(?:embre)?|oct(?:obre)?|nov(?:embre)?|d[ée]c(?:embre)?"
-)
-_DATES = [
-    re.compile(r"(?<!\d)\d{1,4}[/.\-]\d{1,2}[/.\-]\d{2,4}(?!\d)"),
-    re.compile(rf"(?<!\d)(?:\d{{1,2}}|1er|premier)\s+(?:{_MONTHS})\.?\s+\d{{2,4}}(?!\d)", re.I),
-]
-# Eight digits or more, with separators between them: phone numbers, national register
-# numbers, bank accounts.
-_LONG_NUMBER = re.compile(r"(?<![\w])\+?\d(?:[\s./\-]?\d){7,}(?!\d)")
-
-
-def redact(raw: str) -> str:
-    """The text with what could identify someone masked."""
-    out = _EMAIL.sub("[courriel]", raw)
-    out = REFERENCE_RE.sub("[référence]", out)
-    for pattern in _DATES:
-        out = pattern.sub("[date]", out)
-    out = _LONG_NUMBER.sub("[numéro]", out)
-    return " ".join(out.split())
-
-
 def _grouping_key(text_: str) -> str:
-    folded = "".join(
-        c for c in unicodedata.normalize("NFKD", text_.casefold()) if not unicodedata.combining(c)
-    )
+    folded = strip_accents(text_.casefold())
     return " ".join(re.sub(r"[^\w\[\]]+", " ", folded).split())
 
 
@@ -205,7 +179,7 @@ def read_questions(engine: Engine, day: date) -> tuple[list[Question], int]:
                     at=_local(float(row.timestamp)),
                     intent=row.intent_name or parsed.get("name"),
                     confidence=parsed.get("confidence"),
-                    text=redact(raw),
+                    text=redact_text(raw),
                 )
                 questions.append(pending)
                 senders.add(row.sender_id)

@@ -144,7 +144,8 @@ def name_key(name: str) -> str:
 
 # --- dates of birth -----------------------------------------------------------------------
 
-_MONTHS = {
+# French month names and the abbreviations patients write, folded (the one table of the project).
+MONTHS = {
     "janvier": 1, "janv": 1, "jan": 1,
     "fevrier": 2, "fevr": 2, "fev": 2, "fevier": 2,
     "mars": 3, "mar": 3,
@@ -158,14 +159,14 @@ _MONTHS = {
     "novembre": 11, "nov": 11,
     "decembre": 12, "dec": 12,
 }  # fmt: skip
-_MONTH_ALT = "|".join(sorted(_MONTHS, key=len, reverse=True))
+MONTH_ALT = "|".join(sorted(MONTHS, key=len, reverse=True))
 
 # The date shapes, on folded (lower case, unaccented) text. Day before month.
 _DMY = r"(?P<d>\d{1,2})(?P<s>[/.\-]|\s+)(?P<m>\d{1,2})(?P=s)(?P<y>\d{4}|\d{2})"
 _YMD = r"(?P<y>\d{4})(?P<s>[/.\-])(?P<m>\d{1,2})(?P=s)(?P<d>\d{1,2})"
 _TEXT = (
     rf"(?P<d>\d{{1,2}}|premier)(?:er|e|eme)?[\s,./\-]*(?:de\s+)?"
-    rf"(?P<mn>{_MONTH_ALT})(?![a-z])\.?[\s,./\-]*(?P<y>\d{{4}}|\d{{2}})"
+    rf"(?P<mn>{MONTH_ALT})(?![a-z])\.?[\s,./\-]*(?P<y>\d{{4}}|\d{{2}})"
 )
 _SHAPES = (_DMY, _YMD, _TEXT)
 # Inside a sentence: not glued to other digits or to a date-like run ("1.2.3.4", "12/05/2022/3").
@@ -228,7 +229,7 @@ def _from_match(m: re.Match[str], today: date) -> date | None:
     if parts.get("s") is not None and parts["s"].isspace() and len(parts["y"]) != 4:
         return None  # "12 3 45" is too loose to be a date
     day = 1 if parts["d"] == "premier" else int(parts["d"])
-    month = _MONTHS[parts["mn"]] if parts.get("mn") else int(parts["m"])
+    month = MONTHS[parts["mn"]] if parts.get("mn") else int(parts["m"])
     year = _resolve_year(parts["y"], month, day, today)
     return None if year is None else _valid(year, month, day, today)
 

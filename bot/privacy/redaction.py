@@ -1,5 +1,7 @@
-"""Mask patients' identifiers (appointment references, dates of birth, phone numbers) in the
-conversation events Rasa persists, and in log lines. Pure: no Rasa import, no I/O.
+"""Mask patients' identifiers (appointment references, dates of birth, phone numbers, and in a
+person's own text e-mail addresses and other long numbers) in the conversation events Rasa
+persists, in log lines and in every view of them (the supervisor's figures): the one masking of
+the project. Pure: no Rasa import, no I/O.
 
 `redact_event(event)` takes one event as Rasa stores it (`Event.as_dict()`) and returns a copy in
 which the user's text, its parse data and entities, the slot values and the bot's texts carry
@@ -27,27 +29,33 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from bot.consultations.normalize import REFERENCE_RE, fold
+from bot.consultations.normalize import MONTH_ALT, REFERENCE_RE, fold
 from bot.privacy.sealing import is_sealed
 
 REFERENCE_MASK = "[référence]"
 BIRTH_DATE_MASK = "[date de naissance]"
 PHONE_MASK = "[téléphone]"
+EMAIL_MASK = "[courriel]"
+NUMBER_MASK = "[numéro]"
 
 REFERENCE = "reference"
 BIRTH_DATE = "birth_date"
 PHONE = "phone"
-MASKS = {REFERENCE: REFERENCE_MASK, BIRTH_DATE: BIRTH_DATE_MASK, PHONE: PHONE_MASK}
+EMAIL = "email"
+NUMBER = "number"
+MASKS = {
+    REFERENCE: REFERENCE_MASK,
+    BIRTH_DATE: BIRTH_DATE_MASK,
+    PHONE: PHONE_MASK,
+    EMAIL: EMAIL_MASK,
+    NUMBER: NUMBER_MASK,
+}
 
 # Slots and entities that hold an identifier whatever their value looks like.
 IDENTIFIER_KEYS = {REFERENCE: REFERENCE_MASK, BIRTH_DATE: BIRTH_DATE_MASK, PHONE: PHONE_MASK}
 
 # --- patterns (on text folded by `normalize.fold`: lower case, no accents, same length) ------
 
-_MONTHS = (
-    "janvier|janv|jan|fevrier|fevr|fev|mars|mar|avril|avr|mai|juin|juillet|juill|juil|aout|"
-    "septembre|sept|sep|octobre|oct|novembre|nov|decembre|dec"
-)
 _NUMERIC_DATE = re.compile(
     r"(?<!\d)\d{1,2}\s*([/.\-])\s*\d{1,2}\s*\1\s*(?:\d{4}|\d{2})(?!\d)"  # 14/02/1961, 3-4-75
     r"|(?<!\d)\d{1,2}\s+\d{1,2}\s+\d{4}(?!\d)"  # 14 02 1961
@@ -55,7 +63,7 @@ _NUMERIC_DATE = re.compile(
 )
 _TEXT_DATE = re.compile(
     rf"(?<![a-z\d])(?:\d{{1,2}}|premier)(?:er|e|eme)?[\s,./\-]*(?:de\s+)?"
-    rf"(?:{_MONTHS})(?![a-z])\.?[\s,./\-]*(?:\d{{4}}|\d{{2}})(?!\d)"
+    rf"(?:{MONTH_ALT})(?![a-z])\.?[\s,./\-]*(?:\d{{4}}|\d{{2}})(?!\d)"
 )
 _COMPACT_DATE = re.compile(r"(?<!\d)(\d{2})(\d{2})(\d{4})(?!\d)|(?<!\d)(\d{4})(\d{2})(\d{2})(?!\d)")
 _WEEKDAY_BEFORE = re.compile(r"(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\s+$")
@@ -69,6 +77,11 @@ _PHONE = re.compile(
     r"|(?<![\d+/.])04(?:[\s.\-/]?\d){8}(?!\d)"
     r"|(?<![\d+/.])0(?!800|70|78|90)[1-9](?:[\s.\-/]?\d){7}(?!\d)"
 )
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# Eight digits or more, with separators between them, that are no phone number: national
+# register numbers, bank accounts (masked in a person's text only); the service numbers
+# (0800, 070, 078, 090x) are kept, as for phone numbers.
+_LONG_NUMBER = re.compile(r"(?<![\w])(?!0800|070|078|090)\+?\d(?:[\s./\-]?\d){7,}(?!\d)")
 _HEX_ID = re.compile(r"[0-9a-f]{32,}|[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}")
 
 Span = tuple[int, int, str]  # start, end, kind
@@ -94,6 +107,9 @@ def identifier_spans(text: str, *, bot: bool = False) -> list[Span]:
         if all(end <= s or start >= e for s, e, _ in found):
             found.append((start, end, kind))
 
+    if not bot:
+        for m in _EMAIL.finditer(folded):
+            add(m.start(), m.end(), EMAIL)
     for m in REFERENCE_RE.finditer(folded):
         add(m.start(), m.end(), REFERENCE)
     # Phone numbers have 9 digits or more, dates 8 at most: phones first ("0470/12.34.56").
@@ -111,6 +127,8 @@ def identifier_spans(text: str, *, bot: bool = False) -> list[Span]:
     if not bot:
         for m in _BARE_REFERENCE.finditer(folded):
             add(m.start(), m.end(), REFERENCE)
+        for m in _LONG_NUMBER.finditer(folded):
+            add(m.start(), m.end(), NUMBER)
     return sorted(found)
 
 

@@ -106,7 +106,7 @@ def test_the_figures_of_the_day(tracker_url: str) -> None:
     assert unanswered[0] == ("le parking est gratuit ?", 2)
     assert {t for t, _ in unanswered[1:]} == {
         "xqzt blorp",
-        "ma ref [référence] née le [date], tel [numéro], [courriel] ?",
+        "ma ref [référence] née le [date de naissance], tel [téléphone], [courriel] ?",
         "je veux voir ma mère",
         '=HYPERLINK("http://x")',
     }

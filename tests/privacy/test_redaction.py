@@ -187,3 +187,16 @@ def test_log_filter_masks_tracebacks() -> None:
     formatted = logging.Formatter().format(rec)
     assert "C-22-9100013" not in formatted
     assert REFERENCE_MASK in formatted and "ValueError" in formatted
+
+
+def test_a_persons_email_and_long_numbers_are_masked_but_service_numbers_kept():
+    text = "écrivez à jean.dupont@mail.be, mon n° national 85073012345, appelez le 0800/35.168"
+    assert redact_text(text) == (
+        "écrivez à [courriel], mon n° national [numéro], appelez le 0800/35.168"
+    )
+    # the assistant's own texts: only identifiers are masked
+    assert redact_text("Écrivez à info@vivalia.be", bot=True) == "Écrivez à info@vivalia.be"
+
+
+def test_a_misspelt_month_is_masked_as_the_lookup_reads_it():
+    assert redact_text("née le 24 févier 1971") == "née le [date de naissance]"
