@@ -80,6 +80,7 @@ def sqlite_path(url: str) -> Path | None:
 
 # --- masking ------------------------------------------------------------------------------------
 
+
 def _grouping_key(text_: str) -> str:
     folded = strip_accents(text_.casefold())
     return " ".join(re.sub(r"[^\w\[\]]+", " ", folded).split())
