@@ -128,12 +128,13 @@ def normalize(text: str) -> str:
     return " ".join(words)
 
 
-def as_plain_text(text: str | None) -> str:
+_LEADING_COMMAND = re.compile(r"^[\s/]+")
+
+
+def as_plain_text(text: object) -> str:
     """A public channel's message read as ordinary text: a leading '/' would make Rasa skip NLU
-    and take the rest as an intent name, so it is removed."""
-    if text is None:
+    and take the rest as an intent name, so leading slashes (and the spaces around them) are
+    removed. Anything that is not a string (a client's list, number or null) is no text."""
+    if not isinstance(text, str):
         return ""
-    stripped = text.strip()
-    while stripped.startswith("/"):
-        stripped = stripped[1:].lstrip()
-    return stripped
+    return _LEADING_COMMAND.sub("", text).strip()

@@ -43,6 +43,7 @@ from sanic import Blueprint
 
 from bot.runtime import add_server_listeners
 from bot.settings import get_settings
+from bot.text import as_plain_text
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +52,6 @@ MAX_MESSAGE_CHARS = 2000
 
 _HEX_ID = re.compile(r"[0-9a-f]{32,128}")
 _UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
-_LEADING_COMMAND = re.compile(r"^[\s/]+")
 # python-engineio's `transports`: long-polling is refused (see the module docstring).
 TRANSPORTS = ["websocket"]
 
@@ -67,13 +67,6 @@ def is_random_session_id(value: Any) -> bool:
     if _UUID4.fullmatch(value):
         return True
     return bool(_HEX_ID.fullmatch(value)) and len(set(value)) >= 8
-
-
-def as_plain_text(text: Any) -> str:
-    """The message as words: leading slashes (and the spaces around them) removed."""
-    if not isinstance(text, str):
-        return ""
-    return _LEADING_COMMAND.sub("", text).strip()
 
 
 def allowed_origins(origins: Iterable[str] | None = None) -> list[str] | Callable[[str], bool]:

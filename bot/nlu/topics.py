@@ -37,11 +37,11 @@ _TOPICS: dict[str, re.Pattern[str]] = {
     ),
     ESSENTIAL: re.compile(
         r"\b(?:chimio\w*|oncolog\w*|onco|cancer\w*|cancereu\w*|tumeur\w*|radiotherapie|"
-        r"diabet\w*|diabeto|insuline|orthopedi\w*|orthopedique|platre\w*|platré\w*)\b"
+        r"diabet\w*|diabeto|insuline|orthopedi\w*|orthopedique|platre\w*)\b"
     ),
     PREGNANCY: _PREGNANCY,
     OPERATIONS: re.compile(
-        r"\b(?:operation\w*|opere\w*|operer|opérer|chirurgi\w*|chirurgien\w*|intervention\w*|"
+        r"\b(?:operation\w*|opere\w*|operer|chirurgi\w*|chirurgien\w*|intervention\w*|"
         r"bloc operatoire|anesthesi\w*|ablation|greffe|pose d une prothese|prothese de \w+|"
         r"cataracte|hernie|appendicite|vesicule|amygdales|dents de sagesse|arthroscopie|menisque|"
         r"ligaments croises)\b"

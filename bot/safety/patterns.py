@@ -26,7 +26,7 @@ _DRUGS = (
 )
 _HOUSEHOLD = (
     r"(?:piles?|pile bouton|javel|eau de javel|produits? (?:menager|d entretien|vaisselle|"
-    r"chimique|ménager)\w*|produit|detergent|deboucheur|destop|lessive|capsules? de lessive|"
+    r"chimique)\w*|produit|detergent|deboucheur|destop|lessive|capsules? de lessive|"
     r"dosettes? de lessive|pesticides?|insecticides?|mort aux rats|raticide|desherbant|"
     r"champignons?|baies|essence|white spirit|acide|soude|ammoniaque|antigel|alcool a bruler|"
     r"petrole|poison|liquide vaisselle|(?:pastilles?|tablettes?|capsules?) (?:pour |de |du )?"
@@ -182,7 +182,7 @@ PATTERNS: dict[str, list[str]] = {
         r"\b(?:renverse|percute|fauche|heurte)e?s? par (?:une |un )?(?:voiture|camion|moto|bus|"
         r"vehicule|train|tram|auto|bagnole)",
         r"(?:grave|grosse|terrible|lourde|violente) chute",
-        r"(?:tombe|chute|chuté|tomber)\w* (?:d un|du|de l|d une|de la|de) {_W}"
+        r"(?:tombe|chute|tomber)\w* (?:d un|du|de l|d une|de la|de) {_W}"
         r"(?:toit|echelle|balcon|fenetre|etage|arbre|hauteur|escalier|echafaudage|mur|cheval)",
         r"(?:coup|choc|traumatisme|tombe) {_W}(?:a la|sur la|la) tete.{0,60}"
         r"(?:vomi|saigne|inconscient|confus|dort|somnol|bizarre|connaissance)",

@@ -23,11 +23,11 @@ import websockets
 from bot.channels.socketio import (
     RestrictedSocketIOInput,
     allowed_origins,
-    as_plain_text,
     is_random_session_id,
 )
 from bot.content.store import ContentStore
 from bot.settings import ROOT
+from bot.text import as_plain_text
 from tests.web.fake_rasa import make_fake_rasa
 from tests.web.servers import serving
 

@@ -42,3 +42,16 @@ def test_ordinary_questions_are_not_emergencies(text: str) -> None:
 def test_empty_and_punctuation_only_messages() -> None:
     assert detect_danger("") is None
     assert detect_danger("?!") is None
+
+
+def test_every_pattern_is_written_as_normalize_writes_text():
+    """The patterns run on `bot.text.normalize(text)`: lower case, no accents. An alternative
+    written with an accent ("chuté") could never match, and would only look like coverage."""
+    import re
+
+    from bot.safety import patterns
+
+    written = [p for kind in patterns.PATTERNS.values() for p in kind]
+    written += [p.pattern for p in vars(patterns).values() if isinstance(p, re.Pattern)]
+    for pattern in written:
+        assert pattern.isascii(), pattern

@@ -1,39 +1,13 @@
-"""Pure helpers: text normalisation, '/' neutralisation, topic words."""
+"""bot.nlu.topics: the words that settle which fact of the communiqué a message is about."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from bot.nlu import topics
 from bot.nlu.topics import detect_topics
-from bot.text import as_plain_text, normalize
-
-
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [
-        ("J’ai mal à l'épaule !!!", "j ai mal a l epaule"),
-        ("kel num pr un medecin le w-e", "quel numero pour un medecin le week end"),
-        ("Mon RDV est maintenuuuu ?", "mon rendez vous est maintenuu"),
-        ("Ma sœur", "ma soeur"),
-        ("essential_followup+radiology", "essential followup+radiology"),
-    ],
-)
-def test_normalize(raw: str, expected: str) -> None:
-    assert normalize(raw) == expected
-
-
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [
-        ("/greet", "greet"),
-        ('  //emergency{"danger": "x"}', 'emergency{"danger": "x"}'),
-        ("/", ""),
-        (None, ""),
-        ("bonjour / merci", "bonjour / merci"),
-    ],
-)
-def test_a_leading_slash_is_removed(raw: str | None, expected: str) -> None:
-    assert as_plain_text(raw) == expected
 
 
 @pytest.mark.parametrize(
@@ -55,3 +29,13 @@ def test_a_leading_slash_is_removed(raw: str | None, expected: str) -> None:
 )
 def test_topics(text: str, topics: set[str]) -> None:
     assert detect_topics(text) == topics
+
+
+def test_every_topic_pattern_is_written_as_normalize_writes_text():
+    """The topic words are matched on `bot.text.normalize(text)` (no accents): an alternative
+    written with an accent ("platré") could never match."""
+    for value in vars(topics).values():
+        patterns = value.values() if isinstance(value, dict) else [value]
+        for pattern in patterns:
+            if isinstance(pattern, re.Pattern):
+                assert pattern.pattern.isascii(), pattern.pattern
