@@ -12,70 +12,12 @@ date); what changes per channel is the shape:
 from __future__ import annotations
 
 import functools
-import math
-import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from babel.dates import format_date, format_datetime
 
-# GSM 03.38 basic character set, and the extension table (each extension char costs 2).
-GSM7_BASIC = set(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-GSM7_EXTENSION = set("^{}\\[~]|€\f")
-
-# Closest GSM-7 equivalents for what French text uses outside the basic set.
-GSM7_REPLACEMENTS = {
-    "ê": "e",
-    "ë": "e",
-    "â": "a",
-    "á": "a",
-    "î": "i",
-    "ï": "i",
-    "í": "i",
-    "ô": "o",
-    "ó": "o",
-    "û": "u",
-    "ú": "u",
-    "ç": "c",
-    "œ": "oe",
-    "æ": "ae",
-    "ÿ": "y",
-    "Ê": "E",
-    "Ë": "E",
-    "È": "E",
-    "Â": "A",
-    "À": "A",
-    "Á": "A",
-    "Î": "I",
-    "Ï": "I",
-    "Ô": "O",
-    "Û": "U",
-    "Ù": "U",
-    "Œ": "OE",
-    "Ÿ": "Y",
-    "’": "'",
-    "‘": "'",
-    "‚": "'",
-    "“": '"',
-    "”": '"',
-    "„": '"',
-    "«": '"',
-    "»": '"',
-    "–": "-",
-    "—": "-",
-    "‑": "-",
-    "…": "...",
-    "•": "-",
-    "·": "-",
-    "\u00a0": " ",
-    "\u202f": " ",
-    "\u2009": " ",
-    "\t": " ",
-}
+from bot.content.gsm7 import to_gsm7
 
 SMS_MAX_SEGMENTS = 3
 
@@ -95,41 +37,6 @@ class Rendered:
     facts: tuple[str, ...] = ()
     validated_on: date | None = None
     extra: dict = field(default_factory=dict)
-
-
-def to_gsm7(text: str) -> str:
-    """Replace every character outside GSM-7 by its closest GSM-7 equivalent."""
-    # French guillemets carry inner spaces: « propre » -> "propre"
-    text = re.sub(r"«[\s\u00a0\u202f]*", '"', text)
-    text = re.sub(r"[\s\u00a0\u202f]*»", '"', text)
-    out = []
-    for ch in text:
-        if ch in GSM7_BASIC or ch in GSM7_EXTENSION:
-            out.append(ch)
-        elif ch in GSM7_REPLACEMENTS:
-            out.append(GSM7_REPLACEMENTS[ch])
-        else:
-            # Strip any other accent; drop what has no Latin equivalent.
-            base = "".join(
-                c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c)
-            )
-            out.append("".join(c for c in base if c in GSM7_BASIC) or "?")
-    return "".join(out)
-
-
-def is_gsm7(text: str) -> bool:
-    return all(ch in GSM7_BASIC or ch in GSM7_EXTENSION for ch in text)
-
-
-def sms_segments(text: str) -> int:
-    """Number of SMS segments a text costs (GSM-7: 160, or 153 each when split; UCS-2: 70/67)."""
-    if not text:
-        return 1
-    if is_gsm7(text):
-        units = sum(2 if ch in GSM7_EXTENSION else 1 for ch in text)
-        return 1 if units <= 160 else math.ceil(units / 153)
-    units = sum(2 if ord(ch) > 0xFFFF else 1 for ch in text)
-    return 1 if units <= 70 else math.ceil(units / 67)
 
 
 @functools.lru_cache(maxsize=256)

@@ -23,28 +23,14 @@ from typing import Any
 
 import yaml
 
-from bot.content.render import SMS_MAX_SEGMENTS, Button, Rendered, sms_segments, sms_text
+from bot.content.facts import find_phone_numbers
+from bot.content.facts import load_facts as facts_file
+from bot.content.gsm7 import sms_segments
+from bot.content.render import SMS_MAX_SEGMENTS, Button, Rendered, sms_text
 
 logger = logging.getLogger(__name__)
 
-# A phone number: Belgian numbers start with 0 (0800/35.168, 070/245.245); short codes start with
-# 1 (112, 1733). "1 500 PC" or "6 349 consultations" are counts, not numbers to call.
-_LONG_PHONE = re.compile(r"(?<![\d])(?:0\d{1,3}(?:[ ./-]\d{2,3}){1,3}|0\d{7,9})(?![\d])")
-_SHORT_CODE = re.compile(
-    r"(?<![\d][ .\u00a0\u202f])(?<![\d/.,])\b1\d{2,3}\b(?![ .,\u00a0\u202f]?\d)"
-)
 _KEY = re.compile(r"^utter_[a-z0-9_]+$")
-
-
-def phone_digits(number: str) -> str:
-    return re.sub(r"\D", "", number)
-
-
-def find_phone_numbers(text: str) -> list[str]:
-    """Every phone number a text gives, as digits only."""
-    found = [phone_digits(m.group(0)) for m in _LONG_PHONE.finditer(text)]
-    found += [m.group(0) for m in _SHORT_CODE.finditer(text)]
-    return found
 
 
 @dataclass(frozen=True)
@@ -107,12 +93,7 @@ class ContentError(ValueError):
 
 def load_facts(path: Path) -> dict[str, set[str]]:
     """Fact ids -> the phone numbers (digits) each fact carries."""
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    facts = raw.get("facts") or {}
-    return {
-        str(fid): {phone_digits(str(p)) for p in (body or {}).get("phones", [])}
-        for fid, body in facts.items()
-    }
+    return {fid: fact.phone_digits for fid, fact in facts_file(path).items()}
 
 
 def _key_lines(text: str) -> dict[str, int]:

@@ -23,11 +23,11 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import yaml
 from sanic import Blueprint, Request, response
 from sanic.exceptions import NotFound
 from sanic.response import HTTPResponse
 
+from bot.content.facts import read_facts
 from bot.content.render import info_line
 from bot.content.store import Content, ContentStore
 from bot.settings import get_settings
@@ -108,16 +108,11 @@ def content_security_policy(rasa_url: str) -> str:
 def load_phone_numbers(facts_path: Path) -> tuple[str, ...]:
     """Every phone number the facts carry, as written there ("0800/35.168"). The page and the
     widget turn these, and only these, into tel: links."""
-    try:
-        raw = yaml.safe_load(facts_path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        logger.error("cannot read the phone numbers of %s: %s", facts_path, exc)
-        raw = {}
     numbers: list[str] = []
-    for body in (raw.get("facts") or {}).values():
-        for number in (body or {}).get("phones") or []:
-            if str(number) not in numbers:
-                numbers.append(str(number))
+    for fact in read_facts(facts_path).values():
+        for number in fact.phones:
+            if number not in numbers:
+                numbers.append(number)
     for display, _ in (EMERGENCY, ON_CALL, CALL_CENTRE):
         if display not in numbers:
             numbers.append(display)

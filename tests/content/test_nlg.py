@@ -10,8 +10,8 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.content.gsm7 import is_gsm7
 from bot.content.nlg import ContentNaturalLanguageGenerator
-from bot.content.render import is_gsm7
 from bot.settings import ROOT, get_settings
 
 

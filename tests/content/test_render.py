@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from bot.content.gsm7 import is_gsm7
 from bot.content.render import (
     Button,
     Rendered,
     format_appointment,
     format_day,
     format_long_date,
-    is_gsm7,
     render_agent,
     render_for_channel,
     render_sms,
     render_web,
-    sms_segments,
     sms_text,
-    to_gsm7,
 )
 
 ANSWER = Rendered(
@@ -29,31 +27,6 @@ ANSWER = Rendered(
     facts=("F11", "F12"),
     validated_on=date(2022, 5, 17),
 )
-
-
-def test_gsm7_replaces_french_characters_outside_the_alphabet() -> None:
-    assert (
-        to_gsm7("être, âge, île, côte, sûr, garçon, cœur")
-        == "etre, age, ile, cote, sur, garcon, coeur"
-    )
-    assert (
-        to_gsm7("« guillemets » et l’apostrophe – tiret…")
-        == '"guillemets" et l\'apostrophe - tiret...'
-    )
-    # é, è, à, ù are GSM-7 and stay as they are
-    assert to_gsm7("été à où très") == "été à où très"
-    assert is_gsm7(to_gsm7("Œuvre ÊTRE naïve ☺"))
-
-
-def test_segments_gsm7_and_ucs2() -> None:
-    assert sms_segments("a" * 160) == 1
-    assert sms_segments("a" * 161) == 2
-    assert sms_segments("a" * 459) == 3
-    assert sms_segments("a" * 460) == 4
-    assert sms_segments("€" * 80) == 1  # extension characters count twice
-    assert sms_segments("€" * 81) == 2
-    assert sms_segments("ê" * 70) == 1  # outside GSM-7: UCS-2, 70 per segment
-    assert sms_segments("ê" * 71) == 2
 
 
 def test_sms_rendering_is_plain_gsm7_with_numbered_options_and_short_date() -> None:

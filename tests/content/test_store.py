@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from bot.content.check import main as content_check
-from bot.content.render import Rendered, sms_segments, sms_text
+from bot.content.gsm7 import sms_segments
+from bot.content.render import Rendered, sms_text
 from bot.content.store import (
     ContentError,
     ContentStore,
     domain_response_keys,
-    find_phone_numbers,
     load_content,
     parse_content,
 )
@@ -114,15 +114,6 @@ def test_missing_fields_and_bad_dates() -> None:
     )
     assert "unknown field(s): texte" in problems(GOOD.replace("text: Le soir", "texte: Le soir"))[0]
     assert "'validated_on' must be a date" in problems(GOOD.replace("2022-05-17", "17 mai", 1))[0]
-
-
-def test_phone_numbers_are_told_from_counts() -> None:
-    assert find_phone_numbers("200 serveurs, 1 500 PC, 6 349 consultations, 24 h/24, 7 j/7") == []
-    assert find_phone_numbers("appelez le 1733 ou le 112, ou le 0800/35.168") == [
-        "080035168",
-        "1733",
-        "112",
-    ]
 
 
 def write(path: Path, text: str) -> None:

@@ -12,7 +12,7 @@ from xml.etree import ElementTree
 import pytest
 from twilio.request_validator import RequestValidator
 
-from bot.content.render import is_gsm7, sms_segments
+from bot.content.gsm7 import is_gsm7, sms_segments
 from tests.live.stack import LiveStack
 
 

@@ -13,7 +13,8 @@ import aiohttp
 import pytest
 import yaml
 
-from bot.content.store import ContentStore, find_phone_numbers, phone_digits
+from bot.content.facts import find_phone_numbers, phone_digits
+from bot.content.store import ContentStore
 from bot.settings import ROOT
 from bot.web import public, server
 from bot.web.app import create_app

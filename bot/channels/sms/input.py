@@ -45,8 +45,9 @@ from twilio.request_validator import RequestValidator
 
 from bot.channels.sms.options import DEFAULT_OPTIONS_TTL_SECONDS, DatabaseOptionStore, Option
 from bot.channels.sms.twiml import MAX_BODY_CHARS, sms_bodies, sms_safe, twiml_response
+from bot.content.gsm7 import sms_segments, to_gsm7
 from bot.content.i18n import _
-from bot.content.render import SMS_MAX_SEGMENTS, Button, Rendered, sms_segments, sms_text, to_gsm7
+from bot.content.render import SMS_MAX_SEGMENTS, Button, Rendered, sms_text
 from bot.privacy.hashing import hash_phone
 from bot.runtime import add_server_listeners
 from bot.settings import get_settings

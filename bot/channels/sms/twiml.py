@@ -11,7 +11,7 @@ from sanic import response
 from sanic.response import HTTPResponse
 from twilio.twiml.messaging_response import MessagingResponse
 
-from bot.content.render import to_gsm7
+from bot.content.gsm7 import to_gsm7
 
 # Twilio's own limit for one message body, in and out.
 MAX_BODY_CHARS = 1600

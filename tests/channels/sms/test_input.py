@@ -35,7 +35,8 @@ from bot.channels.sms.input import (
     SmsOutput,
 )
 from bot.channels.sms.twiml import MAX_BODY_CHARS
-from bot.content.render import Button, Rendered, is_gsm7, render_sms, sms_segments
+from bot.content.gsm7 import is_gsm7, sms_segments
+from bot.content.render import Button, Rendered, render_sms
 from bot.privacy.hashing import hash_phone
 from bot.settings import get_settings
 
