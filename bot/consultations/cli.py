@@ -13,6 +13,7 @@ import time
 from typing import TextIO
 
 from sqlalchemy.exc import SQLAlchemyError
+from tqdm import tqdm
 
 from bot.consultations.importer import (
     ConsultationImportError,
@@ -26,31 +27,34 @@ PHASES = {"validation": "vérification", "enregistrement": "enregistrement"}
 
 
 class ProgressBar:
-    """`[#########-----------]  45 %  vérification` on one line, redrawn at most 20 times/s."""
+    """One tqdm bar per phase ("vérification", then "enregistrement"), on the given stream.
 
-    def __init__(self, stream: TextIO, width: int = 30) -> None:
+    Called as the importer's `progress(phase, done, total)`; `close()` ends the current bar."""
+
+    def __init__(self, stream: TextIO) -> None:
         self.stream = stream
-        self.width = width
-        self.last = 0.0
-        self.drawn = False
+        self.phase: str | None = None
+        self.bar: tqdm | None = None
 
     def __call__(self, phase: str, done: int, total: int) -> None:
-        now = time.monotonic()
-        if done < total and now - self.last < 0.05:
-            return
-        self.last = now
-        filled = self.width * done // max(total, 1)
-        percent = 100 * done // max(total, 1)
-        bar = "#" * filled + "-" * (self.width - filled)
-        self.stream.write(f"\r[{bar}] {percent:3d} %  {PHASES.get(phase, phase):<15}")
-        self.stream.flush()
-        self.drawn = True
+        if phase != self.phase or self.bar is None:
+            self.close()
+            self.phase = phase
+            self.bar = tqdm(
+                total=total,
+                desc=PHASES.get(phase, phase),
+                unit=" lignes",
+                file=self.stream,
+                leave=True,
+                mininterval=0.05,
+            )
+        self.bar.update(done - self.bar.n)
 
     def close(self) -> None:
-        if self.drawn:
-            self.stream.write("\r" + " " * (self.width + 25) + "\r")
-            self.stream.flush()
-            self.drawn = False
+        if self.bar is not None:
+            self.bar.close()
+        self.bar = None
+        self.phase = None
 
 
 def _number(value: float, decimals: int = 2) -> str:

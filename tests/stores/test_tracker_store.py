@@ -24,7 +24,7 @@ from bot.privacy.redaction import BIRTH_DATE_MASK, REFERENCE_MASK, RedactingLogF
 from bot.privacy.sealing import seal, unseal
 from bot.settings import ROOT
 from bot.stores.tracker_store import RedactingTrackerStore
-from tests.consultations.conftest import PG_DB, PG_HOST, PG_PORT, PG_USER
+from tests.backends import PG_DB, PG_HOST, PG_PORT, PG_USER, postgres_admin
 
 IDENTIFIERS = ("C-22-9100013", "c 22 9100013", "C229100013", "11/12/1999", "1999-12-11",
                "11 décembre 1999", "+32470123456", "0470 12 34 56")  # fmt: skip
@@ -148,12 +148,7 @@ async def test_starting_the_store_masks_identifiers_in_the_logs(isolated_setting
 async def test_postgresql_when_tracker_database_url_says_so(
     isolated_settings, rasa_domain, monkeypatch
 ):
-    psycopg2 = pytest.importorskip("psycopg2")
-    try:
-        admin = psycopg2.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname=PG_DB)
-    except psycopg2.OperationalError as exc:
-        pytest.skip(f"PostgreSQL at {PG_HOST}:{PG_PORT} is not reachable: {exc}")
-    admin.autocommit = True
+    admin = postgres_admin()
     schema = f"test_tracker_{uuid.uuid4().hex[:12]}"
     with admin.cursor() as cur:
         cur.execute(f'CREATE SCHEMA "{schema}"')
