@@ -99,6 +99,10 @@ nlu-report: $(MODEL) ## intent report of the trained model on the held-out Frenc
 	$(RASA) test nlu --model $(MODEL) --nlu tests/nlu/heldout.yml --out results/nlu
 	$(PY) -c "import json; r = json.load(open('results/nlu/intent_report.json')); m = r['macro avg']; print('held-out macro F1 = %.3f, accuracy = %.3f' % (m['f1-score'], r['accuracy']))"
 
+.PHONY: check
+check: install lint $(WEB_ASSETS) ## the quick answer: lint, types and the unit tests (no model, no live services, no browser)
+	$(PY) -m pytest -q -m "not live and not browser"
+
 .PHONY: pytest
 pytest: install $(MODEL) $(WEB_ASSETS) browser ## the pytest suite (unit, live end-to-end, browser)
 	REQUIRE_BROWSER=1 $(PY) -m pytest -q

@@ -7,7 +7,8 @@ Two set-ups:
 - `live_stack` (provided by tests/conftest.py: Rasa on 5005, the action server, the web app on
   8080): the real assistant answers, the test reads the right fact.
 
-Screenshots: /tmp/page.png (1280 px wide) and /tmp/page-360.png (360 px).
+Screenshots: page.png (1280 px wide) and page-360.png (360 px) in the test's tmp_path (pytest
+keeps the last runs under /tmp/pytest-of-$USER/).
 """
 
 from __future__ import annotations
@@ -261,12 +262,12 @@ def test_the_widget_talks_to_rasa_over_websocket_only(fake_stack, driver):
         assert "transport=websocket" in url, url
 
 
-def test_screenshots_at_1280_and_360_px(fake_stack, driver):
+def test_screenshots_at_1280_and_360_px(fake_stack, driver, tmp_path):
     open_page(driver, fake_stack.web_url)
     wait_online(driver)
     ask(driver, "Quand faut-il aller aux urgences ?")
-    screenshot_full_page(driver, "/tmp/page.png", 1280)
-    screenshot_full_page(driver, "/tmp/page-360.png", 360)
+    screenshot_full_page(driver, str(tmp_path / "page.png"), 1280)
+    screenshot_full_page(driver, str(tmp_path / "page-360.png"), 360)
     width = driver.execute_script("return window.innerWidth")
     assert width == 360
     # Nothing wider than the screen: no sideways scrolling on a phone.
@@ -275,7 +276,7 @@ def test_screenshots_at_1280_and_360_px(fake_stack, driver):
     assert call.is_displayed() and call.get_attribute("href") == "tel:080035168"
 
 
-def test_when_rasa_cannot_be_reached_the_page_says_so(fake_stack, driver):
+def test_when_rasa_cannot_be_reached_the_page_says_so(fake_stack, driver, tmp_path):
     port = free_port()  # nothing listens there
     store = ContentStore(ROOT / "locales" / "fr" / "answers.yml", ROOT / "locales" / "facts.yml")
     web_port = free_port()
@@ -296,7 +297,7 @@ def test_when_rasa_cannot_be_reached_the_page_says_so(fake_stack, driver):
         essentials = driver.find_element(*by_css(".essentials")).text
         assert "112" in essentials and "1733" in essentials and "0800/35.168" in essentials
         assert elapsed < 10, f"unavailable notice after {elapsed:.1f} s"
-        screenshot_full_page(driver, "/tmp/page-unavailable.png", 360)
+        screenshot_full_page(driver, str(tmp_path / "page-unavailable.png"), 360)
 
 
 def test_the_chat_comes_back_when_rasa_does(driver):
@@ -350,7 +351,7 @@ def test_without_javascript_the_essentials_are_there():
 
 
 @pytest.mark.live
-def test_live_question_answer_reload(stack, driver):
+def test_live_question_answer_reload(stack, driver, tmp_path):
     import urllib.request
 
     try:
@@ -377,4 +378,4 @@ def test_live_question_answer_reload(stack, driver):
 
     seen = hosts(requested_urls(driver))
     assert seen <= {_host(stack.web_url), _host(stack.rasa_url)}, seen
-    screenshot_full_page(driver, "/tmp/page-live.png", 1280)
+    screenshot_full_page(driver, str(tmp_path / "page-live.png"), 1280)
