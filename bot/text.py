@@ -105,8 +105,34 @@ SMS_WORDS = {
 }
 
 
+# The two ways of taking accents off, each for its own use:
+# - `strip_accents`: for matching words (the NLU, the GSM-7 fallback, grouping questions): the
+#   text may change length ("ﬁ" -> "fi");
+# - `fold`: for finding identifiers whose spans are then masked in the original text: one
+#   character per character, lower case, so that a match's span is the span in the original.
+
+
 def strip_accents(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+class _FoldTable(dict):
+    """str.translate table: each character to the first character of its NFD form (its base
+    letter), worked out the first time the character is seen."""
+
+    def __missing__(self, codepoint: int) -> str:
+        base = unicodedata.normalize("NFD", chr(codepoint))[0]
+        if codepoint < 0x10000:  # bounded: at most one entry per character of the BMP
+            self[codepoint] = base
+        return base
+
+
+_FOLD_TABLE = _FoldTable()
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, *one character per character* (so spans stay aligned)."""
+    return text.translate(_FOLD_TABLE).lower()
 
 
 @functools.lru_cache(maxsize=1024)

@@ -30,6 +30,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
+from bot.text import fold
+
 __all__ = [
     "E164_RE",
     "REFERENCE_RE",
@@ -62,25 +64,6 @@ REFERENCE_RE = re.compile(
 _CANONICAL_REFERENCE = re.compile(r"C\d{8,9}")
 
 E164_RE = re.compile(r"\+[1-9]\d{7,14}")
-
-
-class _FoldTable(dict):
-    """str.translate table: each character to the first character of its NFD form (its base
-    letter), worked out the first time the character is seen."""
-
-    def __missing__(self, codepoint: int) -> str:
-        base = unicodedata.normalize("NFD", chr(codepoint))[0]
-        if codepoint < 0x10000:  # bounded: at most one entry per character of the BMP
-            self[codepoint] = base
-        return base
-
-
-_FOLD_TABLE = _FoldTable()
-
-
-def fold(text: str) -> str:
-    """Lower case without accents, *one character per character* (so spans stay aligned)."""
-    return text.translate(_FOLD_TABLE).lower()
 
 
 # --- references ---------------------------------------------------------------------------
