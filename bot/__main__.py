@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "add-agent": ("bot.agents.cli", "add_agent_main", "create a call-centre agent account"),
     "audit": ("bot.agents.cli", "audit_main", "print the agents' consultation lookup audit trail"),
     "web": ("bot.web.server", "main", "serve the public page and the agents' console (:8080)"),
+    "db": ("bot.db", "main", "database migrations: db upgrade (to the newest), db current"),
 }
 
 

@@ -1,18 +1,19 @@
 """Agents' accounts, sessions, failed logins and the audit trail (SQLAlchemy 1.4).
 
-The tables live in the consultations' database (`get_settings().database_url`, SQLite under var/
-by default, PostgreSQL when `DATABASE_URL` says so), on the engine `bot.db`
-caches; they have their own `Base` and are created on first use.
+The tables live in the application's database (`get_settings().database_url`, SQLite under var/
+by default, PostgreSQL when `DATABASE_URL` says so), on the engine `bot.db` caches, on its
+`Base`; the migrations (bot/migrations/) create them, the audit trail's triggers included.
 
 - Passwords: scrypt hashes only (`bot.agents.passwords`).
 - Sessions: the browser holds a random token; the table holds its SHA-256 only, so a copy of the
   database does not let anyone sign in. A session ends after `SESSION_IDLE` without a request,
   and in any case `SESSION_LIFETIME` after sign-in.
 - Failed logins: counted per name typed (existing account or not, so that the answer does not
-  tell which names exist). `MAX_FAILED_LOGINS` failures lock the name for `LOCK_DURATION`; a
-  refused attempt on a locked name is not counted (the lock does not extend). Every attempt
-  first records a provisional failure, committed, and then looks at the failures before it:
-  parallel attempts cannot get more than `MAX_FAILED_LOGINS` password checks.
+  tell which names exist). `MAX_FAILED_LOGINS` failures lock the name for `LOCK_DURATION`
+  (`bot.db.Lockout`, the patients' lookups' rule); a refused attempt on a locked name is not
+  counted (the lock does not extend), a success clears the name's failures. Every attempt
+  first records a provisional failure, committed, and then looks at the failures before it
+  (smaller ids): parallel attempts cannot get more than `MAX_FAILED_LOGINS` password checks.
 - Audit: append-only. Nothing in the code updates or deletes an entry, and the database refuses
   it too (triggers on SQLite and PostgreSQL).
 
@@ -27,11 +28,10 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    DDL,
     Boolean,
     Column,
     DateTime,
@@ -41,24 +41,24 @@ from sqlalchemy import (
     String,
     Text,
     delete,
-    event,
     func,
     select,
     update,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import declarative_base
 
+from bot import db
 from bot.agents.passwords import DUMMY_HASH, hash_password, verify_password
-
-Base: Any = declarative_base()
+from bot.db import Base, Lockout, as_utc
+from bot.db import utcnow as utcnow  # re-exported: bot.agents.console uses models.utcnow
 
 USERNAME_MAX = 64
 USERNAME_RE = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
 
-MAX_FAILED_LOGINS = 5
-LOCK_DURATION = timedelta(minutes=15)
+LOGIN_LOCKOUT = Lockout(max_failures=5, duration=timedelta(minutes=15))
+MAX_FAILED_LOGINS = LOGIN_LOCKOUT.max_failures
+LOCK_DURATION = LOGIN_LOCKOUT.duration
 FAILURES_KEPT = timedelta(days=1)
 SESSION_LIFETIME = timedelta(hours=12)  # one shift, whatever happens
 SESSION_IDLE = timedelta(hours=1)  # without a request
@@ -147,47 +147,17 @@ sessions_table = AgentSession.__table__
 failures_table = LoginFailure.__table__
 audit_table = AuditEntry.__table__
 
-# Append-only, enforced by the database as well.
-for _dialect, _statements in {
-    "sqlite": [
-        "CREATE TRIGGER agent_audit_no_update BEFORE UPDATE ON agent_audit "
-        "BEGIN SELECT RAISE(ABORT, 'agent_audit is append-only'); END",
-        "CREATE TRIGGER agent_audit_no_delete BEFORE DELETE ON agent_audit "
-        "BEGIN SELECT RAISE(ABORT, 'agent_audit is append-only'); END",
-    ],
-    "postgresql": [
-        "CREATE OR REPLACE FUNCTION agent_audit_append_only() RETURNS trigger AS $$ "
-        "BEGIN RAISE EXCEPTION 'agent_audit is append-only'; END $$ LANGUAGE plpgsql",
-        "CREATE TRIGGER agent_audit_no_change BEFORE UPDATE OR DELETE ON agent_audit "
-        "FOR EACH ROW EXECUTE PROCEDURE agent_audit_append_only()",
-        "CREATE TRIGGER agent_audit_no_truncate BEFORE TRUNCATE ON agent_audit "
-        "FOR EACH STATEMENT EXECUTE PROCEDURE agent_audit_append_only()",
-    ],
-}.items():
-    for _statement in _statements:
-        event.listen(audit_table, "after_create", DDL(_statement).execute_if(dialect=_dialect))
+# Append-only: nothing here updates or deletes an entry, and the database refuses it too, with
+# triggers on SQLite and PostgreSQL that the first migration creates
+# (bot/migrations/versions/0001_initial.py).
 
 
 # --- engine -----------------------------------------------------------------------------------
 
 
 def get_engine(database_url: str | None = None) -> Engine:
-    """The shared engine of the consultations' database, with the agents' tables created."""
-    from bot.db import engine_with_tables
-
-    return engine_with_tables(Base.metadata, database_url)
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
-
-
-def _utc(now: datetime | None) -> datetime:
-    if now is None:
-        return utcnow()
-    if now.tzinfo is not None:
-        return now.astimezone(timezone.utc).replace(tzinfo=None)
-    return now
+    """The shared engine of the application's database (`bot.db.get_engine`: migrated)."""
+    return db.get_engine(database_url)
 
 
 # --- accounts ---------------------------------------------------------------------------------
@@ -241,7 +211,7 @@ def create_agent(
     problem = username_problem(name)
     if problem:
         raise AccountError(problem)
-    now = _utc(now)
+    now = as_utc(now)
     engine = get_engine(database_url)
     hashed = hash_password(password)
     with engine.begin() as conn:
@@ -303,22 +273,11 @@ class LoginResult:
     locked_now: bool = False  # this very attempt locked the name
 
 
-def _lock_state(times: list[datetime], now: datetime) -> tuple[datetime | None, int]:
-    """(locked until, failures counting towards a lock) from one name's failures."""
-    if not times:
-        return None, 0
-    last = max(times)
-    if now >= last + LOCK_DURATION:
-        return None, 0
-    counting = sum(1 for t in times if t > last - LOCK_DURATION)
-    return (last + LOCK_DURATION if counting >= MAX_FAILED_LOGINS else None), counting
-
-
 def attempt_login(
     username: str, password: str, *, now: datetime | None = None, database_url: str | None = None
 ) -> LoginResult:
     name = normalise_username(username)
-    now = _utc(now)
+    now = as_utc(now)
     engine = get_engine(database_url)
     with engine.begin() as conn:  # the provisional failure, seen at once by every server
         mine = int(
@@ -336,12 +295,12 @@ def attempt_login(
                 select(failures_table.c.created_at).where(
                     failures_table.c.username == name,
                     failures_table.c.id < mine,
-                    failures_table.c.created_at > now - 2 * LOCK_DURATION,
+                    failures_table.c.created_at > LOGIN_LOCKOUT.since(now),
                     failures_table.c.created_at <= now,
                 )
             )
         ]
-        until, _ = _lock_state(before, now)
+        until, _ = LOGIN_LOCKOUT.state(before, now)
         if until is not None:
             conn.execute(delete(failures_table).where(failures_table.c.id == mine))
             return LoginResult(LoginOutcome.LOCKED, locked_until=until)
@@ -353,7 +312,7 @@ def attempt_login(
         with engine.begin() as conn:
             conn.execute(delete(failures_table).where(failures_table.c.username == name))
         return LoginResult(LoginOutcome.OK, agent=_agent(row))
-    until, counting = _lock_state([*before, now], now)
+    until, counting = LOGIN_LOCKOUT.state([*before, now], now)
     if until is not None:
         return LoginResult(
             LoginOutcome.LOCKED,
@@ -382,7 +341,7 @@ def create_session(
     agent: Agent, *, now: datetime | None = None, database_url: str | None = None
 ) -> str:
     """A new session for `agent`; returns the token for the cookie (stored hashed only)."""
-    now = _utc(now)
+    now = as_utc(now)
     token = secrets.token_urlsafe(32)
     engine = get_engine(database_url)
     with engine.begin() as conn:
@@ -410,7 +369,7 @@ def session_for(
     """The live session of a cookie's token, else None (unknown, expired, idle, disabled)."""
     if not token or len(token) > 200:
         return None
-    now = _utc(now)
+    now = as_utc(now)
     engine = get_engine(database_url)
     s, a = sessions_table, accounts_table
     with engine.begin() as conn:
@@ -473,7 +432,7 @@ def add_audit(
     with engine.begin() as conn:
         conn.execute(
             audit_table.insert().values(
-                at=_utc(now),
+                at=as_utc(now),
                 agent=name,
                 role=role.value,
                 action=action.value,
@@ -498,9 +457,9 @@ def audit_entries(
     if agent:
         query = query.where(t.c.agent == normalise_username(agent))
     if since is not None:
-        query = query.where(t.c.at >= _utc(since))
+        query = query.where(t.c.at >= as_utc(since))
     if until is not None:
-        query = query.where(t.c.at < _utc(until))
+        query = query.where(t.c.at < as_utc(until))
     if actions:
         query = query.where(t.c.action.in_([a.value for a in actions]))
     query = query.order_by(t.c.id.desc())

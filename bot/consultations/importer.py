@@ -19,7 +19,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,7 @@ from bot.consultations.normalize import (
     name_key,
     normalise_reference,
 )
-from bot.db import resolve_engine
+from bot.db import resolve_engine, utcnow
 
 REQUIRED_COLUMNS = ("reference", "birth_date", "starts_at", "site", "service", "status")
 OPTIONAL_COLUMNS = ("new_starts_at", "phone", "last_name", "first_name", "note")
@@ -402,10 +402,6 @@ def parse_consultations(
 # --- storing ----------------------------------------------------------------------------------
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
-
-
 def _with_phone_hashes(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     from bot.privacy.hashing import hash_phone
 
@@ -430,7 +426,7 @@ def store_consultations(
     started = time.perf_counter() if started is None else started
     engine = resolve_engine(engine, database_url)
     rows = _with_phone_hashes(parsed.rows)
-    now = _utcnow()
+    now = utcnow()
     with engine.begin() as conn:
         conn.execute(consultations_table.delete())
         for start in range(0, len(rows), INSERT_CHUNK):

@@ -13,7 +13,7 @@ Lockout
     Every failed lookup is recorded in the database (so it survives restarts and is shared by
     every server) against each key involved: the reference, the conversation id, the phone
     number; keys are stored as keyed hashes only. A key is locked when it has 3 failures, each
-    within an hour of the latest one, until 1 hour after the latest one. A locked lookup is
+    within an hour of the latest one, until 1 hour after the latest one (`bot.db.Lockout`). A locked lookup is
     refused whatever the other keys, and is not counted itself (the lock does not extend).
 
     Concurrent attempts cannot get past the limit: each attempt first records a provisional
@@ -30,9 +30,8 @@ The functions are synchronous; from an async action call them through `asyncio.t
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select
@@ -40,10 +39,11 @@ from sqlalchemy.engine import Connection, Engine
 
 from bot.consultations.models import Scope, Status, consultations_table, failures_table
 from bot.consultations.normalize import name_key, normalise_phone, normalise_reference
-from bot.db import resolve_engine
+from bot.db import Lockout, as_utc, resolve_engine
 
-MAX_FAILURES = 3
-LOCK_DURATION = timedelta(hours=1)
+LOCKOUT = Lockout(max_failures=3, duration=timedelta(hours=1))
+MAX_FAILURES = LOCKOUT.max_failures
+LOCK_DURATION = LOCKOUT.duration
 
 __all__ = [
     "LOCK_DURATION",
@@ -116,14 +116,6 @@ class LookupResult:
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _utc(now: datetime | None) -> datetime:
-    if now is None:
-        return datetime.now(timezone.utc).replace(tzinfo=None)
-    if now.tzinfo is not None:
-        return now.astimezone(timezone.utc).replace(tzinfo=None)
-    return now
-
-
 def _as_date(value: date) -> date:
     return value.date() if isinstance(value, datetime) else value
 
@@ -161,17 +153,6 @@ def _agent(row: Any) -> AgentConsultation:
     )
 
 
-def _lock_state(times: Sequence[datetime], now: datetime) -> tuple[datetime | None, int]:
-    """(locked until, failures counting towards a lock) for one key's earlier failures."""
-    if not times:
-        return None, 0
-    last = max(times)
-    if now >= last + LOCK_DURATION:
-        return None, 0  # everything is more than an hour old: a fresh start
-    counting = sum(1 for t in times if t > last - LOCK_DURATION)
-    return (last + LOCK_DURATION if counting >= MAX_FAILURES else None), counting
-
-
 class _Attempt:
     """One patient lookup: a provisional failure per key, the lock check, then the verdict."""
 
@@ -195,7 +176,7 @@ class _Attempt:
 
     def lock(self, conn: Connection) -> tuple[datetime | None, int]:
         """(locked until, fewest attempts left over all keys), from the other attempts' rows."""
-        window = self.now - 2 * LOCK_DURATION
+        window = LOCKOUT.since(self.now)
         wanted = or_(
             *(
                 and_(failures_table.c.scope == scope, failures_table.c.key_hash == key_hash)
@@ -221,7 +202,7 @@ class _Attempt:
             times = [
                 r.created_at for r in rows if (r.scope, r.key_hash) == key and r.id not in mine
             ]
-            key_until, counting = _lock_state(times, self.now)
+            key_until, counting = LOCKOUT.state(times, self.now)
             if key_until is not None and (until is None or key_until > until):
                 until = key_until
             remaining = min(remaining, MAX_FAILURES - counting)
@@ -287,7 +268,7 @@ def verify_and_get(
     keys = [_key(Scope.REFERENCE, ref), _key(Scope.CONVERSATION, conversation_id)]
     query = select(*_PATIENT_COLUMNS).where(consultations_table.c.reference == ref)
     return _patient_lookup(
-        resolve_engine(engine, database_url), keys, _utc(now), query, _as_date(birth_date)
+        resolve_engine(engine, database_url), keys, as_utc(now), query, _as_date(birth_date)
     )
 
 
@@ -340,7 +321,7 @@ def find_by_phone_hash_and_birth_date(
         .order_by(consultations_table.c.starts_at, consultations_table.c.id)
     )
     return _patient_lookup(
-        resolve_engine(engine, database_url), keys, _utc(now), query, _as_date(birth_date)
+        resolve_engine(engine, database_url), keys, as_utc(now), query, _as_date(birth_date)
     )
 
 

@@ -1,5 +1,6 @@
-"""The consultation tables (SQLAlchemy 1.4 declarative). Own `Base`, so `create_all` only ever
-creates these three tables, whatever else shares the database.
+"""The consultation tables (SQLAlchemy 1.4 declarative), on the application's `Base`
+(bot/db.py). Created and changed by the migrations (bot/migrations/), never by `create_all`:
+a change here needs a new revision (tests/test_db.py compares the two).
 
 Nothing personal is stored in clear that does not have to be: the phone number only as a keyed
 hash (`bot.privacy.hashing.hash_phone`), lockout keys (reference, conversation id, phone) only as keyed
@@ -10,12 +11,10 @@ patient's date of birth is the thing compared.
 from __future__ import annotations
 
 import enum
-from typing import Any
 
 from sqlalchemy import Column, Date, DateTime, Enum, Index, Integer, String, Text
-from sqlalchemy.orm import declarative_base
 
-Base: Any = declarative_base()
+from bot.db import Base
 
 NAME_MAX = 200
 NOTE_MAX = 1000

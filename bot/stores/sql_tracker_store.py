@@ -62,6 +62,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from rasa.shared.utils.common import all_subclasses
 
+from bot.db import apply_sqlite_pragmas
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_EVENTS = 60
@@ -104,13 +106,6 @@ def deserialise_event(data: dict[str, Any]) -> Event | None:
     return cls._from_parameters(data)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
-
-
 class BoundedSQLTrackerStore(SQLTrackerStore):
     """SQLTrackerStore that reads a bounded window of the session and writes only what is new."""
 
@@ -147,7 +142,7 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
                 max_overflow=4,
                 connect_args={"check_same_thread": False},
             )
-            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+            sa.event.listen(self.engine, "connect", apply_sqlite_pragmas)
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
             self._sqlite_path: str | None = str(url.database)
         else:
@@ -230,7 +225,7 @@ class BoundedSQLTrackerStore(SQLTrackerStore):
             conn = sqlite3.connect(
                 self._sqlite_path, timeout=10.0, isolation_level=None, check_same_thread=False
             )
-            _sqlite_pragmas(conn, None)
+            apply_sqlite_pragmas(conn)
             self._raw, self._raw_pid = conn, os.getpid()
         return self._raw
 

@@ -1,6 +1,8 @@
 """Fixtures for the consultation tests: settings isolated in tmp_path, and a database parametrised
 over SQLite (a file in tmp_path) and PostgreSQL (a throwaway schema in 127.0.0.1:5432/test,
-dropped after the test; skipped with the reason when the server is unreachable)."""
+dropped after the test). PostgreSQL is always there where these tests run: when it does not
+answer, a test that needs it fails and says why, it is never skipped (a silent skip would pass
+a PostgreSQL-only bug)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,9 @@ import io
 import socket
 import uuid
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -68,30 +72,37 @@ def isolated_settings(
     return isolated_settings
 
 
-def _postgres_unreachable_reason() -> str | None:
+def _postgres_admin() -> Any:
+    """An autocommit connection to the test database, or the test fails with the reason."""
     try:
         socket.create_connection((PG_HOST, PG_PORT), timeout=1).close()
     except OSError as exc:
-        return f"PostgreSQL is not reachable at {PG_HOST}:{PG_PORT} ({exc})"
-    return None
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'consultations.db'}"
-        return
-    reason = _postgres_unreachable_reason()
-    if reason:
-        pytest.skip(reason)
+        pytest.fail(
+            f"PostgreSQL is not reachable at {PG_HOST}:{PG_PORT} ({exc}); these tests need it "
+            f"(trust auth, database {PG_DB!r}, user {PG_USER!r})",
+            pytrace=False,
+        )
     import psycopg2
 
     try:
         admin = psycopg2.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname=PG_DB)
     except psycopg2.OperationalError as exc:
-        pytest.skip(f"PostgreSQL at {PG_HOST}:{PG_PORT}/{PG_DB} refuses the connection: {exc}")
+        pytest.fail(
+            f"PostgreSQL at {PG_HOST}:{PG_PORT}/{PG_DB} refuses the connection as {PG_USER!r}: "
+            f"{exc}",
+            pytrace=False,
+        )
     admin.autocommit = True
-    schema = f"test_consultations_{uuid.uuid4().hex[:12]}"
+    return admin
+
+
+@contextmanager
+def postgres_schema_url(prefix: str = "test_consultations") -> Iterator[str]:
+    """The URL of a new, empty schema of 127.0.0.1:5432/test (its `search_path`), dropped
+    afterwards with everything in it, so that reruns start clean. Fails the test when
+    PostgreSQL does not answer."""
+    admin = _postgres_admin()
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
     with admin.cursor() as cur:
         cur.execute(f'CREATE SCHEMA "{schema}"')
     try:
@@ -103,6 +114,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         with admin.cursor() as cur:
             cur.execute(f'DROP SCHEMA "{schema}" CASCADE')
         admin.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'consultations.db'}"
+        return
+    with postgres_schema_url() as url:
+        yield url
 
 
 @pytest.fixture

@@ -3,10 +3,10 @@
 A digit reply ("2") selects an option of the last SMS that offered some. With several Rasa
 processes (Sanic workers) the webhook request carrying the digit may reach another process than
 the one that sent the options, so they are kept where every process sees them: one table in the
-consultations' database (`get_settings().database_url`, SQLite under var/ by default,
-PostgreSQL when `DATABASE_URL` says so), on the engine `bot.db` caches, with its
-own `Base`; the engine and the table are made on first use, never at import (each worker builds
-its own after the fork).
+application's database (`get_settings().database_url`, SQLite under var/ by default,
+PostgreSQL when `DATABASE_URL` says so), on the engine `bot.db` caches, on its `Base`; the
+table is the migrations' (bot/migrations/), the engine is made on first use, never at import
+(each worker builds its own after the fork).
 
 One row per conversation, keyed by the hashed phone number (`bot.privacy.hashing.hash_phone`, never the
 number), holding the options as JSON and when they expire (naive UTC). A write replaces the
@@ -24,15 +24,15 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Column, DateTime, String, Text, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.orm import declarative_base
 
-Base: Any = declarative_base()
+from bot import db
+from bot.db import Base, as_utc
 
 DEFAULT_OPTIONS_TTL_SECONDS = 3600.0
 # Expired rows are swept by a write at most this often (per store).
@@ -58,14 +58,8 @@ options_table = PendingOptions.__table__
 
 
 def get_engine(database_url: str | None = None) -> Engine:
-    """The shared engine of the consultations' database, with the options table created."""
-    from bot.db import engine_with_tables
-
-    return engine_with_tables(Base.metadata, database_url)
-
-
-def _utc(timestamp: float) -> datetime:
-    return datetime.fromtimestamp(timestamp, timezone.utc).replace(tzinfo=None)
+    """The shared engine of the application's database (`bot.db.get_engine`: migrated)."""
+    return db.get_engine(database_url)
 
 
 def _parse(raw: Any) -> list[Option] | None:
@@ -114,7 +108,7 @@ class DatabaseOptionStore:
 
     def __len__(self) -> int:
         """The number of conversations with options that have not expired."""
-        now = _utc(self._clock())
+        now = as_utc(self._clock())
         with self._engine().connect() as conn:
             count = conn.execute(
                 select(func.count())
@@ -124,7 +118,7 @@ class DatabaseOptionStore:
         return int(count)
 
     def get(self, key: str) -> list[Option] | None:
-        now = _utc(self._clock())
+        now = as_utc(self._clock())
         engine = self._engine()
         with engine.connect() as conn:
             row = conn.execute(
@@ -153,14 +147,14 @@ class DatabaseOptionStore:
         values = {
             "key_hash": key,
             "options": json.dumps([dict(o) for o in options], ensure_ascii=False),
-            "expires_at": _utc(now_ts + self.ttl_seconds),
+            "expires_at": as_utc(now_ts + self.ttl_seconds),
         }
         engine = self._engine()
         with engine.begin() as conn:
             self._upsert(conn, values)
         if now_ts >= self._next_sweep:
             self._next_sweep = now_ts + self.sweep_every_seconds
-            self._sweep(engine, _utc(now_ts))
+            self._sweep(engine, as_utc(now_ts))
 
     def discard(self, key: str) -> None:
         with self._engine().begin() as conn:

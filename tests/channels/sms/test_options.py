@@ -1,6 +1,6 @@
 """The SMS channel's pending options, kept in the database and shared by every Rasa process.
 
-Run on SQLite and on PostgreSQL (127.0.0.1:5432/test, a throwaway schema; skipped with the
+Run on SQLite and on PostgreSQL (127.0.0.1:5432/test, a throwaway schema; failing with the
 reason when the server is unreachable), with the consultations' `database_url` fixture. Two
 processes are two store instances on two engines (`dispose_engines()` between them: new engine,
 new connections, nothing shared in memory), a real second Python process, or two SMS channels
@@ -25,7 +25,7 @@ from bot import db
 from bot.channels.sms import options as sms_options
 from bot.channels.sms.input import SmsInput
 from bot.channels.sms.options import DatabaseOptionStore, options_table
-from bot.db import dispose_engines
+from bot.db import as_utc, dispose_engines
 from bot.privacy.hashing import hash_phone
 from bot.settings import ROOT, get_settings
 from tests.channels.sms.test_input import (
@@ -175,9 +175,7 @@ def test_unreadable_row_is_ignored(database_url: str, caplog):
     with sms_options.get_engine(database_url).begin() as conn:
         conn.execute(options_table.update().values(options='{"not": "a list"}'))
         conn.execute(
-            insert(options_table).values(
-                key_hash="b", options="not json", expires_at=sms_options._utc(2e9)
-            )
+            insert(options_table).values(key_hash="b", options="not json", expires_at=as_utc(2e9))
         )
 
     caplog.set_level(logging.WARNING)
