@@ -39,6 +39,7 @@ from bot.agents.models import (
     username_problem,
 )
 from bot.agents.passwords import password_problem
+from bot.db import as_utc
 from bot.settings import LOCAL_TZ as LOCAL
 
 
@@ -61,12 +62,7 @@ def read_password(stdin: TextIO, stderr: TextIO) -> str | None:
     return first
 
 
-def add_agent_main(
-    argv: list[str], stdin: TextIO | None = None, stdout: TextIO | None = None
-) -> int:
-    stdin = stdin or sys.stdin
-    out = stdout or sys.stdout
-    err = sys.stderr
+def _add_agent_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bot add-agent",
         description="Crée le compte d'un agent du centre d'appel. Le mot de passe est lu sur "
@@ -82,19 +78,36 @@ def add_agent_main(
         help="le compte existe : changer son mot de passe et son rôle, fermer ses sessions",
     )
     parser.add_argument("--database-url", help="base de données (par défaut : DATABASE_URL)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def _new_password(name: str, stdin: TextIO, err: TextIO) -> str | None:
+    """The password for `name`, or None (said on `err`) when it is mistyped or too weak."""
+    password = read_password(stdin, err)
+    if password is None:
+        return None
+    problem = password_problem(password, name)
+    if problem:
+        print(f"Mot de passe refusé : {problem}.", file=err)
+        return None
+    return password
+
+
+def add_agent_main(
+    argv: list[str], stdin: TextIO | None = None, stdout: TextIO | None = None
+) -> int:
+    stdin = stdin or sys.stdin
+    out = stdout or sys.stdout
+    err = sys.stderr
+    args = _add_agent_parser().parse_args(argv)
 
     name = normalise_username(args.name)
     problem = username_problem(name)
     if problem:
         print(f"Compte refusé : {problem}.", file=err)
         return 2
-    password = read_password(stdin, err)
+    password = _new_password(name, stdin, err)
     if password is None:
-        return 1
-    problem = password_problem(password, name)
-    if problem:
-        print(f"Mot de passe refusé : {problem}.", file=err)
         return 1
     role = Role.SUPERVISOR if args.supervisor else Role.AGENT
     try:
@@ -128,7 +141,8 @@ def _day(text: str) -> date:
 
 
 def _day_start_utc(day: date) -> datetime:
-    return datetime.combine(day, time(), LOCAL).astimezone(timezone.utc).replace(tzinfo=None)
+    """Midnight in Brussels, as the audit table stores times (naive UTC)."""
+    return as_utc(datetime.combine(day, time(), LOCAL))
 
 
 def format_entry(entry: Audit) -> str:
@@ -142,8 +156,7 @@ def format_entry(entry: Audit) -> str:
     return line
 
 
-def audit_main(argv: list[str], stdout: TextIO | None = None) -> int:
-    out = stdout or sys.stdout
+def _audit_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bot audit",
         description="Affiche le journal de la console des agents (le plus ancien d'abord), "
@@ -158,7 +171,28 @@ def audit_main(argv: list[str], stdout: TextIO | None = None) -> int:
     parser.add_argument("--last", type=int, metavar="N", help="seulement les N dernières entrées")
     parser.add_argument("--csv", action="store_true", help="en CSV (séparateur ;)")
     parser.add_argument("--database-url", help="base de données (par défaut : DATABASE_URL)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def _print_csv(entries: list[Audit], out: TextIO) -> None:
+    writer = csv.writer(out, delimiter=";", lineterminator="\n")
+    writer.writerow(["heure", "agent", "rôle", "action", "recherche", "affiché"])
+    for e in entries:
+        writer.writerow(
+            [
+                local_time(e.at).isoformat(sep=" ", timespec="seconds"),
+                e.agent,
+                e.role.label,
+                e.action.label,
+                e.query,
+                e.shown,
+            ]
+        )
+
+
+def audit_main(argv: list[str], stdout: TextIO | None = None) -> int:
+    out = stdout or sys.stdout
+    args = _audit_parser().parse_args(argv)
     try:
         entries = audit_entries(
             agent=args.agent,
@@ -172,19 +206,7 @@ def audit_main(argv: list[str], stdout: TextIO | None = None) -> int:
         print(_db_error(exc), file=sys.stderr)
         return 1
     if args.csv:
-        writer = csv.writer(out, delimiter=";", lineterminator="\n")
-        writer.writerow(["heure", "agent", "rôle", "action", "recherche", "affiché"])
-        for e in entries:
-            writer.writerow(
-                [
-                    local_time(e.at).isoformat(sep=" ", timespec="seconds"),
-                    e.agent,
-                    e.role.label,
-                    e.action.label,
-                    e.query,
-                    e.shown,
-                ]
-            )
+        _print_csv(entries, out)
         return 0
     if not entries:
         print("Le journal est vide.", file=out)

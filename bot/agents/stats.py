@@ -1,5 +1,8 @@
 """The supervisor's figures of one day, from Rasa's tracker store (read only).
 
+The figures only: their SVG charts are drawn by bot.agents.charts, their CSV by
+bot.agents.export, the page by bot.agents.pages.
+
 Rasa's SQL tracker store keeps every event of every conversation in its `events` table
 (sender_id, type_name, timestamp, intent_name, action_name, data). A patient's message is a
 `user` event (its text and its classification in `data`); the answer the assistant chose is the
@@ -18,7 +21,6 @@ read-only; on PostgreSQL, give the console a role that may only SELECT.
 
 from __future__ import annotations
 
-import html
 import json
 import re
 import threading
@@ -60,6 +62,11 @@ _lock = threading.Lock()
 
 
 def tracker_engine(url: str) -> Engine:
+    """One cached engine per tracker store URL.
+
+    Not bot.db's engines: they are for the application's database and write to it (migrations,
+    the WAL journal mode, the file's folder made); the tracker store is Rasa's, opened through
+    a read-only `file:` URI, and the console only ever reads it."""
     with _lock:
         engine = _engines.get(url)
         if engine is None:
@@ -78,15 +85,17 @@ def sqlite_path(url: str) -> Path | None:
     return Path(m.group(1)) if m else None
 
 
-# --- masking ------------------------------------------------------------------------------------
+# --- grouping ---------------------------------------------------------------------------------
 
 
 def _grouping_key(text_: str) -> str:
+    """Two askings of the same question group together whatever their case, accents and
+    punctuation; the masks ([référence], ...) stay distinct words."""
     folded = strip_accents(text_.casefold())
     return " ".join(re.sub(r"[^\w\[\]]+", " ", folded).split())
 
 
-# --- the figures --------------------------------------------------------------------------------
+# --- the figures ------------------------------------------------------------------------------
 
 
 @dataclass
@@ -150,40 +159,50 @@ def _local(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, timezone.utc).astimezone(LOCAL).replace(tzinfo=None)
 
 
-def read_questions(engine: Engine, day: date) -> tuple[list[Question], int]:
-    """The day's questions (every `user` event with a text) and the number of conversations."""
-    start, end = day_bounds(day)
-    query = text(
-        "SELECT sender_id, type_name, timestamp, intent_name, action_name, data FROM events "
-        "WHERE timestamp >= :start AND timestamp < :end AND type_name IN ('user', 'action') "
-        "ORDER BY sender_id, id"
+_QUESTIONS = text(
+    "SELECT sender_id, type_name, timestamp, intent_name, action_name, data FROM events "
+    "WHERE timestamp >= :start AND timestamp < :end AND type_name IN ('user', 'action') "
+    "ORDER BY sender_id, id"
+)
+
+
+def _question(row: Any) -> Question | None:
+    """The question of a `user` event, or None: no text, or an intent sent as "/intent"."""
+    try:
+        data = json.loads(row.data or "{}")
+    except ValueError:
+        data = {}
+    raw = str(data.get("text") or "").strip()
+    if not raw or raw.startswith("/"):
+        return None
+    parsed = (data.get("parse_data") or {}).get("intent") or {}
+    return Question(
+        at=_local(float(row.timestamp)),
+        intent=row.intent_name or parsed.get("name"),
+        confidence=parsed.get("confidence"),
+        text=redact_text(raw),
     )
+
+
+def read_questions(engine: Engine, day: date) -> tuple[list[Question], int]:
+    """The day's questions (every `user` event with a text) and the number of conversations.
+
+    Events come ordered by conversation, so the answer to a question is the first `utter_*`
+    action that follows it in the same conversation."""
+    start, end = day_bounds(day)
     questions: list[Question] = []
     senders: set[str] = set()  # counted, never shown
     pending: Question | None = None
     current: str | None = None
     with engine.connect() as conn:
-        for row in conn.execute(query, {"start": start, "end": end}):
+        for row in conn.execute(_QUESTIONS, {"start": start, "end": end}):
             if row.sender_id != current:
                 current, pending = row.sender_id, None
             if row.type_name == "user":
-                try:
-                    data = json.loads(row.data or "{}")
-                except ValueError:
-                    data = {}
-                raw = str(data.get("text") or "").strip()
-                if not raw or raw.startswith("/"):  # empty, or an intent sent as "/intent"
-                    pending = None
-                    continue
-                parsed = (data.get("parse_data") or {}).get("intent") or {}
-                pending = Question(
-                    at=_local(float(row.timestamp)),
-                    intent=row.intent_name or parsed.get("name"),
-                    confidence=parsed.get("confidence"),
-                    text=redact_text(raw),
-                )
-                questions.append(pending)
-                senders.add(row.sender_id)
+                pending = _question(row)
+                if pending is not None:
+                    questions.append(pending)
+                    senders.add(row.sender_id)
             elif pending is not None and pending.answer is None:
                 name = row.action_name or ""
                 if name.startswith("utter_"):
@@ -249,140 +268,6 @@ def day_report(url: str, day: date) -> DayReport:
     return summarise(questions, day, conversations)
 
 
-# --- charts (inline SVG, drawn here) ------------------------------------------------------------
-
-BLUE = "#1d5c96"
-ORANGE = "#c75b12"
-GREY = "#5f6b76"
-
-
-def _esc(value: object) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def topics_chart(topics: list[Topic], limit: int = 12) -> str:
-    """Horizontal bars: questions per topic, the unanswered part in orange."""
-    rows = topics[:limit]
-    if not rows:
-        return ""
-    label_w, bar_w, row_h, top = 250, 330, 26, 8
-    width = label_w + bar_w + 60
-    height = top + row_h * len(rows) + 8
-    biggest = max(t.count for t in rows) or 1
-    parts = [
-        f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" role="img" aria-labelledby="chart-topics-title">',
-        '<title id="chart-topics-title">Questions par sujet (en orange : sans réponse)</title>',
-    ]
-    for i, t in enumerate(rows):
-        y = top + i * row_h
-        w = max(1, round(bar_w * t.count / biggest))
-        u = round(bar_w * t.unanswered / biggest)
-        parts.append(
-            f'<text x="{label_w - 8}" y="{y + 17}" text-anchor="end" font-size="13" '
-            f'fill="#1b1f23">{_esc(t.label)}</text>'
-        )
-        parts.append(
-            f'<rect x="{label_w}" y="{y + 4}" width="{w}" height="18" fill="{BLUE}">'
-            f"<title>{_esc(t.label)} : {t.count} question(s), {t.unanswered} sans réponse</title>"
-            "</rect>"
-        )
-        if u:
-            parts.append(
-                f'<rect x="{label_w}" y="{y + 4}" width="{u}" height="18" fill="{ORANGE}"/>'
-            )
-        parts.append(
-            f'<text x="{label_w + w + 6}" y="{y + 17}" font-size="13" fill="#1b1f23">'
-            f"{t.count}</text>"
-        )
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def hours_chart(hours: list[tuple[int, int, int]]) -> str:
-    """Columns: questions per hour of the day, the unanswered part in orange."""
-    if not hours or not any(n for _, n, _ in hours):
-        return ""
-    col_w, plot_h, left, top, bottom = 24, 160, 36, 10, 26
-    width = left + col_w * 24 + 10
-    height = top + plot_h + bottom
-    biggest = max(n for _, n, _ in hours) or 1
-    parts = [
-        f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" role="img" aria-labelledby="chart-hours-title">',
-        '<title id="chart-hours-title">Questions par heure (en orange : sans réponse)</title>',
-        f'<line x1="{left}" y1="{top + plot_h}" x2="{width - 6}" y2="{top + plot_h}" '
-        f'stroke="{GREY}" stroke-width="1"/>',
-        f'<text x="{left - 6}" y="{top + 10}" text-anchor="end" font-size="11" '
-        f'fill="{GREY}">{biggest}</text>',
-        f'<text x="{left - 6}" y="{top + plot_h}" text-anchor="end" font-size="11" '
-        f'fill="{GREY}">0</text>',
-    ]
-    for hour, n, u in hours:
-        x = left + hour * col_w + 3
-        if n:
-            h = max(1, round(plot_h * n / biggest))
-            parts.append(
-                f'<rect x="{x}" y="{top + plot_h - h}" width="{col_w - 6}" height="{h}" '
-                f'fill="{BLUE}"><title>{hour} h : {n} question(s), {u} sans réponse</title></rect>'
-            )
-            if u:
-                hu = max(1, round(plot_h * u / biggest))
-                parts.append(
-                    f'<rect x="{x}" y="{top + plot_h - hu}" width="{col_w - 6}" height="{hu}" '
-                    f'fill="{ORANGE}"/>'
-                )
-        if hour % 3 == 0:
-            parts.append(
-                f'<text x="{x + (col_w - 6) / 2}" y="{top + plot_h + 16}" text-anchor="middle" '
-                f'font-size="11" fill="{GREY}">{hour} h</text>'
-            )
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-# --- CSV ----------------------------------------------------------------------------------------
-
-
-def _cell(value: object) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula (the texts come from the public)."""
-    out = str(value)
-    return "'" + out if out[:1] in ("=", "+", "-", "@", "\t", "\r") else out
-
-
 def percent(rate: float | None) -> str:
+    """A rate the French way: "66,7 %" (or "—" when there is nothing to divide)."""
     return "—" if rate is None else f"{rate * 100:.1f}".replace(".", ",") + " %"
-
-
-def report_csv(report: DayReport) -> str:
-    """French spreadsheet CSV (';', UTF-8 with BOM so that Excel shows the accents)."""
-    import csv
-    import io
-
-    out = io.StringIO()
-    out.write("\ufeff")
-    w = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    w.writerow(
-        ["rubrique", "libellé", "nombre", "sans réponse", "première heure", "dernière heure"]
-    )
-    day = report.day.isoformat()
-    w.writerow(["jour", day, "", "", "", ""])
-    w.writerow(["total", "Questions reçues", report.total, report.unanswered, "", ""])
-    w.writerow(["total", "Conversations", report.conversations, "", "", ""])
-    w.writerow(["total", "Taux sans réponse", percent(report.rate), "", "", ""])
-    for t in report.topics:
-        w.writerow(["sujet", _cell(t.label), t.count, t.unanswered, "", ""])
-    for h, n, u in report.hours:
-        if n:
-            w.writerow(["heure", f"{h} h", n, u, "", ""])
-    for q in report.top_wordings:
-        w.writerow(
-            ["question fréquente", _cell(q.text), q.count, "", q.first_at.strftime("%H:%M"),
-             q.last_at.strftime("%H:%M")]
-        )  # fmt: skip
-    for q in report.unanswered_questions:
-        w.writerow(
-            ["sans réponse", _cell(q.text), q.count, q.count, q.first_at.strftime("%H:%M"),
-             q.last_at.strftime("%H:%M")]
-        )  # fmt: skip
-    return out.getvalue()

@@ -91,6 +91,25 @@ def _rules_from(data: Any) -> list[list[dict[str, Any]]]:
     return [r.get("steps") or [] for r in rules if isinstance(r, dict) and not r.get("condition")]
 
 
+def _rule_answers(steps: list[Any]) -> list[tuple[str, tuple[str, ...]]]:
+    """(intent, the `utter_*` answers that follow it) for each intent of one rule's steps."""
+    found: list[tuple[str, tuple[str, ...]]] = []
+    intent: str | None = None
+    keys: list[str] = []
+    for step in steps:
+        if not isinstance(step, dict):
+            continue
+        if "intent" in step:
+            if intent and keys:
+                found.append((intent, tuple(keys)))
+            intent, keys = str(step["intent"]), []
+        elif "action" in step and intent and str(step["action"]).startswith("utter_"):
+            keys.append(str(step["action"]))
+    if intent and keys:
+        found.append((intent, tuple(keys)))
+    return found
+
+
 @lru_cache(maxsize=4)
 def rules_answers(rules_dir: Path) -> dict[str, tuple[str, ...]]:
     """intent -> the `utter_*` answers a rule gives it, in order (first rule wins). Read once."""
@@ -98,19 +117,8 @@ def rules_answers(rules_dir: Path) -> dict[str, tuple[str, ...]]:
     for file in sorted(rules_dir.glob("*.yml")):
         data = yaml.safe_load(file.read_text(encoding="utf-8"))
         for steps in _rules_from(data):  # rules with a condition answer in a context only
-            intent: str | None = None
-            keys: list[str] = []
-            for step in steps:
-                if not isinstance(step, dict):
-                    continue
-                if "intent" in step:
-                    if intent and keys and intent not in mapping:
-                        mapping[intent] = tuple(keys)
-                    intent, keys = str(step["intent"]), []
-                elif "action" in step and intent and str(step["action"]).startswith("utter_"):
-                    keys.append(str(step["action"]))
-            if intent and keys and intent not in mapping:
-                mapping[intent] = tuple(keys)
+            for intent, keys in _rule_answers(steps):
+                mapping.setdefault(intent, keys)
     return mapping
 
 
@@ -268,46 +276,54 @@ def compose(
     }
 
 
-def build_suggestion(
-    question: str,
-    parse_result: dict[str, Any],
+def _no_answer() -> dict[str, Any]:
+    """What the agent sees when not even the fallback answer can be rendered."""
+    return {
+        "text": "",
+        "sources": [],
+        "validated_on": None,
+        "validated_on_label": None,
+        "facts": [],
+        "answer_keys": [],
+        "buttons": [],
+    }
+
+
+def _main_answer(
+    ranked: list[Ranked],
     content: Content,
     rules: dict[str, tuple[str, ...]],
+    slots: dict[str, str],
     facts: dict[str, str],
-) -> dict[str, Any]:
-    """The JSON of `GET /agent/api/suggest`."""
-    slots = _slots(parse_result)
-    ranked = ranking(parse_result)
-    main: dict[str, Any] | None = None
-    main_intent: Ranked | None = None
+) -> tuple[dict[str, Any], Ranked]:
+    """The answer of the best-ranked intent that has one; else the fallback answer, under the
+    intent Rasa chose."""
     for r in ranked:
         keys = rules.get(r.intent)
         rendered = compose(keys, content, slots, facts) if keys else None
         if rendered is not None:
-            main, main_intent = rendered, r
-            break
-    if main is None or main_intent is None:
-        fallback = compose(("utter_fallback",), content, slots, facts)
-        main = fallback or {
-            "text": "",
-            "sources": [],
-            "validated_on": None,
-            "validated_on_label": None,
-            "facts": [],
-            "answer_keys": [],
-            "buttons": [],
-        }
-        main_intent = ranked[0] if ranked else Ranked(FALLBACK, 0.0)
+            return rendered, r
+    fallback = compose(("utter_fallback",), content, slots, facts)
+    return fallback or _no_answer(), ranked[0] if ranked else Ranked(FALLBACK, 0.0)
 
+
+def _alternatives(
+    ranked: list[Ranked],
+    main: dict[str, Any],
+    main_intent: Ranked,
+    content: Content,
+    rules: dict[str, tuple[str, ...]],
+    slots: dict[str, str],
+    facts: dict[str, str],
+) -> list[dict[str, Any]]:
+    """The next `ALTERNATIVES` answers by rank, each different from those already shown."""
     alternatives: list[dict[str, Any]] = []
     seen = {tuple(main["answer_keys"])}
     for r in ranked:
         if len(alternatives) >= ALTERNATIVES:
             break
-        if r.intent in (main_intent.intent, FALLBACK):
-            continue
         keys = rules.get(r.intent)
-        if not keys or tuple(keys) in seen:
+        if r.intent in (main_intent.intent, FALLBACK) or not keys or tuple(keys) in seen:
             continue
         rendered = compose(keys, content, slots, facts)
         if rendered is None:
@@ -325,7 +341,21 @@ def build_suggestion(
                 "facts": rendered["facts"],
             }
         )
+    return alternatives
 
+
+def build_suggestion(
+    question: str,
+    parse_result: dict[str, Any],
+    content: Content,
+    rules: dict[str, tuple[str, ...]],
+    facts: dict[str, str],
+) -> dict[str, Any]:
+    """The JSON of `GET /agent/api/suggest`."""
+    slots = _slots(parse_result)
+    ranked = ranking(parse_result)
+    main, main_intent = _main_answer(ranked, content, rules, slots, facts)
+    alternatives = _alternatives(ranked, main, main_intent, content, rules, slots, facts)
     top = ranked[0].intent if ranked else None
     return {
         "question": question,

@@ -9,8 +9,10 @@ from html import unescape
 import aiohttp
 import pytest
 
-from bot.agents import console
+from bot.agents import auth, console
 from bot.agents.models import Action, audit_entries
+from bot.web import public
+from bot.web.app import create_app
 from tests.agents.conftest import (
     AGENT,
     AGENT_PASSWORD,
@@ -44,7 +46,7 @@ async def test_sign_in_sets_a_strict_http_only_session_cookie(
         assert resp.status == 303 and resp.headers["Location"] == "/agent/login"
     resp = await sign_in(client, site.url, AGENT, AGENT_PASSWORD)
     assert resp.status == 303 and resp.headers["Location"] == "/agent"
-    cookie = cookie_header(resp, console.COOKIE)
+    cookie = cookie_header(resp, auth.COOKIE)
     for attribute in ("HttpOnly", "SameSite=Strict", "Path=/agent", "Max-Age=43200"):
         assert attribute in cookie
     async with client.get(f"{site.url}/agent") as page:
@@ -72,7 +74,7 @@ async def test_wrong_password_then_lockout(site: Site, agent, client) -> None:
         assert resp.status == 429
         html = unescape(await resp.text())
     assert "Compte bloqué jusqu'à" in html and "5 essais" in html
-    assert console.COOKIE not in {c.key for c in client.cookie_jar}
+    assert auth.COOKIE not in {c.key for c in client.cookie_jar}
     assert Action.LOCKED in [e.action for e in audit_entries(agent=AGENT)]
 
 
@@ -157,7 +159,7 @@ async def test_lookup_and_logout_need_the_csrf_token(
         f"{site.url}/agent/logout", data={"csrf_token": token}, allow_redirects=False
     ) as resp:
         assert resp.status == 303 and resp.headers["Location"] == "/agent/login?bye=1"
-        assert "Max-Age=0" in cookie_header(resp, console.COOKIE)
+        assert "Max-Age=0" in cookie_header(resp, auth.COOKIE)
     async with c.get(f"{site.url}/agent/api/suggest", params={"q": "urgences"}) as resp:
         assert resp.status == 401
     assert [e.action for e in audit_entries()][-2:] == [Action.LOOKUP_REFERENCE, Action.LOGOUT]
@@ -174,6 +176,27 @@ async def test_agents_cannot_open_the_supervisor_pages(site: Site, agent_client)
             assert_not_cached(resp)
 
 
+async def test_the_pages_send_anyone_not_signed_in_to_the_sign_in_page(
+    site: Site, agent, client
+) -> None:
+    client.cookie_jar.update_cookies({auth.COOKIE: "forged-token"})
+    for method, path in (
+        ("GET", "/agent"),
+        ("GET", "/agent/supervisor"),
+        ("GET", "/agent/supervisor.csv"),
+        ("GET", "/agent/audit"),
+        ("POST", "/agent/lookup"),
+        ("POST", "/agent/logout"),
+    ):
+        async with client.request(
+            method, site.url + path, data={"csrf_token": "x"}, allow_redirects=False
+        ) as resp:
+            assert resp.status == 303, path
+            assert resp.headers["Location"] == "/agent/login", path
+            assert_not_cached(resp)
+    assert audit_entries() == []
+
+
 async def test_supervisors_can(site: Site, supervisor_client) -> None:
     for path in ("/agent", "/agent/supervisor", "/agent/audit"):
         async with supervisor_client.get(site.url + path) as resp:
@@ -183,7 +206,7 @@ async def test_supervisors_can(site: Site, supervisor_client) -> None:
 
 
 async def test_the_api_refuses_anyone_not_signed_in(site: Site, agent, client) -> None:
-    client.cookie_jar.update_cookies({console.COOKIE: "forged-token"})
+    client.cookie_jar.update_cookies({auth.COOKIE: "forged-token"})
     for path, params in (
         ("/agent/api/suggest", {"q": "les urgences sont ouvertes ?"}),
         ("/agent/api/consultations", {"reference": "C-22-9100001"}),
@@ -266,9 +289,6 @@ async def test_rasa_down_is_said_plainly(agent, tracker_url: str) -> None:
 
 
 async def test_a_wrong_rasa_token_is_said_plainly(agent, fake_rasa, tracker_url: str) -> None:
-    from bot.web import public
-    from bot.web.app import create_app
-
     app = create_app(
         blueprints=[
             public.create_blueprint(),
@@ -383,3 +403,24 @@ async def test_the_audit_page_shows_the_lookups(
     assert "recherche par référence" in html
     async with supervisor_client.get(f"{site.url}/agent/audit", params={"agent": "nobody"}) as resp:
         assert "Aucune entrée." in await resp.text()
+
+
+async def test_a_database_down_is_said_plainly(fake_rasa, tracker_url: str, client) -> None:
+    down = f"postgresql://console:pw@127.0.0.1:{free_port()}/vivalia"  # nothing listens there
+    app = create_app(
+        blueprints=[console.create_blueprint(rasa_url=fake_rasa[0], database_url=down)]
+    )
+    async with serving(app) as url:
+        token = await csrf_from(client, f"{url}/agent/login")
+        async with client.post(
+            f"{url}/agent/login",
+            data={"username": AGENT, "password": AGENT_PASSWORD, "csrf_token": token},
+        ) as resp:
+            assert resp.status == 503
+            assert "La base de données ne répond pas" in unescape(await resp.text())
+            assert_not_cached(resp)
+        client.cookie_jar.update_cookies({auth.COOKIE: "some-token"})
+        async with client.get(f"{url}/agent/api/suggest", params={"q": "urgences"}) as resp:
+            assert resp.status == 503
+            assert (await resp.json())["error"].startswith("La base de données ne répond pas")
+            assert_not_cached(resp)
