@@ -27,6 +27,8 @@ export ACTION_SERVER_URL ?= http://127.0.0.1:5055/webhook
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
 
+# Run time (requirements.txt) for `make run`; the development and test tools
+# (requirements-dev.txt) on top of it for lint, tests and the bench.
 $(VENV)/.installed: requirements.txt constraints.txt
 	@test -n "$(PYTHON310)" || { echo "python3.10 not found: Rasa 3.6 needs Python 3.10" >&2; exit 1; }
 	test -x $(PY) || $(PYTHON310) -m venv $(VENV)
@@ -34,8 +36,15 @@ $(VENV)/.installed: requirements.txt constraints.txt
 	$(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
 	touch $@
 
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
+	touch $@
+
 .PHONY: install
-install: $(VENV)/.installed $(MO_FILES) ## create .venv and install the pinned dependencies
+install: $(VENV)/.installed $(MO_FILES) ## create .venv and install the pinned run-time dependencies
+
+.PHONY: install-dev
+install-dev: install $(VENV)/.installed-dev ## install as well the development and test tools
 
 %.mo: %.po $(VENV)/.installed
 	$(VENV)/bin/pybabel compile --use-fuzzy -i $< -o $@
@@ -76,13 +85,13 @@ messages: $(VENV)/.installed ## extract interface strings and merge them into th
 	$(VENV)/bin/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching
 
 .PHONY: lint
-lint: $(VENV)/.installed ## ruff (lint + format check) and mypy
+lint: $(VENV)/.installed-dev ## ruff (lint + format check) and mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
 .PHONY: format
-format: $(VENV)/.installed ## format the code with ruff
+format: $(VENV)/.installed-dev ## format the code with ruff
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
@@ -100,18 +109,18 @@ nlu-report: $(MODEL) ## intent report of the trained model on the held-out Frenc
 	$(PY) -c "import json; r = json.load(open('results/nlu/intent_report.json')); m = r['macro avg']; print('held-out macro F1 = %.3f, accuracy = %.3f' % (m['f1-score'], r['accuracy']))"
 
 .PHONY: check
-check: install lint $(WEB_ASSETS) ## the quick answer: lint, types and the unit tests (no model, no live services, no browser)
+check: install-dev lint $(WEB_ASSETS) ## the quick answer: lint, types and the unit tests (no model, no live services, no browser)
 	$(PY) -m pytest -q -m "not live and not browser"
 
 .PHONY: pytest
-pytest: install $(MODEL) $(WEB_ASSETS) browser ## the pytest suite (unit, live end-to-end, browser)
+pytest: install-dev $(MODEL) $(WEB_ASSETS) browser ## the pytest suite (unit, live end-to-end, browser)
 	REQUIRE_BROWSER=1 $(PY) -m pytest -q
 
 .PHONY: test
-test: install lint content-check validate $(MODEL) test-stories pytest ## everything CI runs
+test: install-dev lint content-check validate $(MODEL) test-stories pytest ## everything CI runs
 
 .PHONY: bench
-bench: install $(MODEL) ## load benchmark vs Rasa's default config (trains it once, minutes) -> BENCHMARKS.md
+bench: install-dev $(MODEL) ## load benchmark vs Rasa's default config (trains it once, minutes) -> BENCHMARKS.md
 	$(PY) -m bench
 
 .PHONY: clean
