@@ -25,6 +25,7 @@ from typing import Any
 import aiohttp
 import yaml
 
+from bot.content.facts import read_facts
 from bot.content.render import Rendered, render_agent
 from bot.content.store import Answer, Content
 from bot.safety import EMERGENCY_INTENT
@@ -123,18 +124,9 @@ def rules_answers(rules_dir: Path) -> dict[str, tuple[str, ...]]:
 
 
 @lru_cache(maxsize=4)
-def _facts(path: Path, mtime: float) -> dict[str, str]:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return {str(k): str((v or {}).get("summary", "")) for k, v in (raw.get("facts") or {}).items()}
-
-
 def fact_summaries(path: Path) -> dict[str, str]:
-    """Fact id -> its one-line summary (locales/facts.yml), re-read when the file changes."""
-    try:
-        return _facts(path, path.stat().st_mtime)
-    except (OSError, yaml.YAMLError) as exc:
-        logger.error("cannot read the facts %s: %s", path, exc)
-        return {}
+    """Fact id -> its one-line summary (locales/facts.yml, through the one facts reader)."""
+    return {fid: fact.summary for fid, fact in read_facts(path).items()}
 
 
 # --- Rasa -------------------------------------------------------------------------------------
