@@ -235,91 +235,27 @@ class _RowChecker:
         return value
 
     def row(self, line: int, record: list[str]) -> dict[str, Any] | None:
-        width = self.width
-        if len(record) > width and any(v.strip() for v in record[width:]):
-            self.error(
-                line, None, f"{len(record)} champs au lieu de {width} "
-                "(virgule dans une valeur sans guillemets ?)",
-            )  # fmt: skip
+        """The row ready for insertion, or None when it has a problem.
+
+        Every field is checked even after a first problem, so that one pass over the file
+        names every bad cell. The checks follow the order of the format's columns, the order
+        in which `parse_consultations` lists the errors of one line.
+        """
+        if self._has_extra_fields(line, record):
             return None
         get = self._getter(record)
         before = len(self.errors)
-
-        raw_ref = get("reference")
-        reference = normalise_reference(raw_ref)
-        if not reference:
-            self.error(line, "reference", "valeur obligatoire manquante")
-        elif not _REFERENCE_CHARS.fullmatch(reference) or len(reference) > REFERENCE_MAX:
-            self.error(
-                line, "reference", "référence invalide (lettres, chiffres et tirets seulement)"
-            )
-        else:
-            if not is_findable_reference(reference):
-                self.warnings.append(
-                    f"line {line}, column reference: forme inhabituelle (attendue C-AA-NNNNNN) : "
-                    "le patient ne pourra pas la donner dans une phrase"
-                )
-            first = self.first_line.get(reference)
-            if first is None:
-                self.first_line[reference] = line
-            else:
-                if reference not in self.reported_first:
-                    self.reported_first.add(reference)
-                    self.error(first, "reference", f"référence en double (aussi à la ligne {line})")
-                self.error(line, "reference", f"référence en double (déjà à la ligne {first})")
-
-        birth_date: date | None = None
-        raw = get("birth_date")
-        if not raw:
-            self.error(line, "birth_date", "valeur obligatoire manquante")
-        else:
-            try:
-                birth_date = _parse_date(raw)
-            except ValueError:
-                self.error(line, "birth_date", "format attendu AAAA-MM-JJ")
-            else:
-                if birth_date is None:
-                    self.error(line, "birth_date", "date impossible")
-                elif birth_date > self.today:
-                    self.error(line, "birth_date", "date de naissance dans le futur")
-                    birth_date = None
-                elif birth_date < MIN_BIRTH_DATE:
-                    self.error(line, "birth_date", "date de naissance antérieure à 1900")
-                    birth_date = None
-
-        raw = get("starts_at")
-        starts_at = self._datetime(line, "starts_at", raw) if raw else None
-        if not raw:
-            self.error(line, "starts_at", "valeur obligatoire manquante")
-
+        reference = self._reference(line, get("reference"))
+        birth_date = self._birth_date(line, get("birth_date"))
+        starts_at = self._starts_at(line, get("starts_at"))
         site = self._text(line, "site", get("site"), NAME_MAX, required=True)
         service = self._text(line, "service", get("service"), NAME_MAX, required=True)
-
-        raw = get("status")
-        status = STATUS_WORDS.get(fold(raw))
-        if not raw:
-            self.error(line, "status", "valeur obligatoire manquante")
-        elif status is None:
-            self.error(
-                line, "status",
-                f"statut inconnu « {raw[:40]} » (attendu : maintenue, annulée ou reportée)",
-            )  # fmt: skip
-
-        raw = get("new_starts_at")
-        new_starts_at = self._datetime(line, "new_starts_at", raw) if raw else None
-        if status is Status.REPORTEE and not raw:
-            self.error(line, "new_starts_at", "obligatoire quand le statut est « reportée »")
-        elif raw and status is not None and status is not Status.REPORTEE:
-            self.error(line, "new_starts_at", f"donnée alors que le statut est « {status.label} »")
-
-        phone = get("phone")
-        if phone and not is_e164(phone):
-            self.error(line, "phone", "numéro non conforme au format E.164 (ex. +32470123456)")
-
+        status = self._status(line, get("status"))
+        new_starts_at = self._new_starts_at(line, get("new_starts_at"), status)
+        phone = self._phone(line, get("phone"))
         last_name = self._text(line, "last_name", get("last_name"), NAME_MAX, required=False)
         first_name = self._text(line, "first_name", get("first_name"), NAME_MAX, required=False)
         note = self._text(line, "note", get("note"), NOTE_MAX, required=False)
-
         if len(self.errors) != before:
             return None
         return {
@@ -336,6 +272,118 @@ class _RowChecker:
             "last_name_key": name_key(last_name) if last_name else None,
             "note": note,
         }
+
+    def _has_extra_fields(self, line: int, record: list[str]) -> bool:
+        """More non-empty fields than columns: the usual sign of a comma in an unquoted value,
+        which shifts every later cell, so the row's other errors would only mislead."""
+        width = self.width
+        if len(record) > width and any(v.strip() for v in record[width:]):
+            self.error(
+                line, None, f"{len(record)} champs au lieu de {width} "
+                "(virgule dans une valeur sans guillemets ?)",
+            )  # fmt: skip
+            return True
+        return False
+
+    def _reference(self, line: int, raw: str) -> str:
+        """The canonical reference, the form every lookup compares with. It must be unique in
+        the list: a lookup by reference must find one consultation, never choose between two."""
+        reference = normalise_reference(raw)
+        if not reference:
+            self.error(line, "reference", "valeur obligatoire manquante")
+        elif not _REFERENCE_CHARS.fullmatch(reference) or len(reference) > REFERENCE_MAX:
+            self.error(
+                line, "reference", "référence invalide (lettres, chiffres et tirets seulement)"
+            )
+        else:
+            self._warn_if_unfindable(line, reference)
+            self._check_unique(line, reference)
+        return reference
+
+    def _warn_if_unfindable(self, line: int, reference: str) -> None:
+        """Only a warning: the reference is valid and an agent can look it up, but the assistant
+        cannot pick it out of a patient's sentence."""
+        if not is_findable_reference(reference):
+            self.warnings.append(
+                f"line {line}, column reference: forme inhabituelle (attendue C-AA-NNNNNN) : "
+                "le patient ne pourra pas la donner dans une phrase"
+            )
+
+    def _check_unique(self, line: int, reference: str) -> None:
+        """A duplicate is reported on both lines (the first one once), so that whoever fixes
+        the file sees which two rows clash whichever of them they look at."""
+        first = self.first_line.get(reference)
+        if first is None:
+            self.first_line[reference] = line
+            return
+        if reference not in self.reported_first:
+            self.reported_first.add(reference)
+            self.error(first, "reference", f"référence en double (aussi à la ligne {line})")
+        self.error(line, "reference", f"référence en double (déjà à la ligne {first})")
+
+    def _birth_date(self, line: int, raw: str) -> date | None:
+        """The date of birth, which a patient gives to prove who they are: a date that no one
+        can give (impossible, in the future, before 1900) is an error in the file."""
+        if not raw:
+            self.error(line, "birth_date", "valeur obligatoire manquante")
+            return None
+        try:
+            birth_date = _parse_date(raw)
+        except ValueError:
+            self.error(line, "birth_date", "format attendu AAAA-MM-JJ")
+            return None
+        if birth_date is None:
+            self.error(line, "birth_date", "date impossible")
+            return None
+        return self._plausible_birth_date(line, birth_date)
+
+    def _plausible_birth_date(self, line: int, birth_date: date) -> date | None:
+        """A real date that cannot be anyone's date of birth; the error never quotes it (the
+        messages may end up in a log)."""
+        if birth_date > self.today:
+            self.error(line, "birth_date", "date de naissance dans le futur")
+            return None
+        if birth_date < MIN_BIRTH_DATE:
+            self.error(line, "birth_date", "date de naissance antérieure à 1900")
+            return None
+        return birth_date
+
+    def _starts_at(self, line: int, raw: str) -> datetime | None:
+        """When the consultation was planned: required, it is what the patient asks about."""
+        if not raw:
+            self.error(line, "starts_at", "valeur obligatoire manquante")
+            return None
+        return self._datetime(line, "starts_at", raw)
+
+    def _status(self, line: int, raw: str) -> Status | None:
+        """Maintained, cancelled or moved, in any case, with or without accents and in the
+        masculine too: the word is typed by hand in the hospital's spreadsheet."""
+        status = STATUS_WORDS.get(fold(raw))
+        if not raw:
+            self.error(line, "status", "valeur obligatoire manquante")
+        elif status is None:
+            self.error(
+                line, "status",
+                f"statut inconnu « {raw[:40]} » (attendu : maintenue, annulée ou reportée)",
+            )  # fmt: skip
+        return status
+
+    def _new_starts_at(self, line: int, raw: str, status: Status | None) -> datetime | None:
+        """The new date goes with a moved consultation and only with it: a patient told
+        "reportée" needs it, a patient told "maintenue" must not be given another date. Not
+        judged when the status itself is unreadable (that error is already reported)."""
+        new_starts_at = self._datetime(line, "new_starts_at", raw) if raw else None
+        if status is Status.REPORTEE and not raw:
+            self.error(line, "new_starts_at", "obligatoire quand le statut est « reportée »")
+        elif raw and status is not None and status is not Status.REPORTEE:
+            self.error(line, "new_starts_at", f"donnée alors que le statut est « {status.label} »")
+        return new_starts_at
+
+    def _phone(self, line: int, raw: str) -> str:
+        """Optional; when given it must be E.164, the form it is hashed in and compared with."""
+        if raw and not is_e164(raw):
+            self.error(line, "phone", "numéro non conforme au format E.164 (ex. +32470123456)")
+        return raw
 
     def _getter(self, record: list[str]) -> Callable[[str], str]:
         def get(column: str) -> str:

@@ -30,7 +30,8 @@ def test_add_agent_reads_the_password_from_stdin(capsys: pytest.CaptureFixture[s
     status = cli.add_agent_main(["Marie"], stdin=io.StringIO("cheval batterie agrafe\n"))
     assert status == 0
     assert "Compte créé : marie (agent)" in capsys.readouterr().out
-    assert get_agent("marie").role is Role.AGENT
+    account = get_agent("marie")
+    assert account is not None and account.role is Role.AGENT
     assert attempt_login("marie", "cheval batterie agrafe").outcome is LoginOutcome.OK
 
 
@@ -40,7 +41,8 @@ def test_through_the_documented_command(
     monkeypatch.setattr("sys.stdin", io.StringIO("une phrase de passe assez longue\n"))
     assert bot_main(["add-agent", "chef", "--supervisor"]) == 0
     assert "(superviseur)" in capsys.readouterr().out
-    assert get_agent("chef").role is Role.SUPERVISOR
+    account = get_agent("chef")
+    assert account is not None and account.role is Role.SUPERVISOR
 
 
 def test_prompts_twice_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -85,7 +87,8 @@ def test_bad_names_and_duplicates(capsys: pytest.CaptureFixture[str]) -> None:
     )
     assert attempt_login("marie", "cheval batterie agrafe").outcome is LoginOutcome.REFUSED
     assert attempt_login("marie", "autre phrase de passe").outcome is LoginOutcome.OK
-    assert get_agent("marie").role is Role.SUPERVISOR
+    account = get_agent("marie")
+    assert account is not None and account.role is Role.SUPERVISOR
 
 
 def test_audit_prints_the_trail_in_belgian_time(capsys: pytest.CaptureFixture[str]) -> None:

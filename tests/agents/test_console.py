@@ -377,7 +377,9 @@ async def test_lookup_not_found_and_bad_input(site: Site, agent_client, consulta
 
 async def test_lookup_from_the_page_by_name(site: Site, agent_client, consultations) -> None:
     async with agent_client.get(f"{site.url}/agent") as resp:
-        token = CSRF.search(await resp.text()).group(1)
+        match = CSRF.search(await resp.text())
+    assert match, "no CSRF token in the form"
+    token = match.group(1)
     async with agent_client.post(
         f"{site.url}/agent/lookup",
         data={"mode": "name", "last_name": "Peeters", "birth_date": "11/12/1999",

@@ -49,7 +49,8 @@ def test_parallel_attempts_get_no_more_than_five_tries() -> None:
 def test_sessions_expire_when_idle_and_after_a_shift() -> None:
     agent, _ = create_agent("marie", "cheval batterie agrafe", Role.AGENT)
     token = models.create_session(agent, now=T0)
-    assert models.session_for(token, now=T0 + timedelta(minutes=30)).agent.username == "marie"
+    session = models.session_for(token, now=T0 + timedelta(minutes=30))
+    assert session is not None and session.agent.username == "marie"
     assert models.session_for(token, now=T0 + timedelta(minutes=89)) is not None  # seen at 30
     assert models.session_for(token, now=T0 + timedelta(minutes=89 + 61)) is None  # idle
     assert models.session_for(token, now=T0 + timedelta(minutes=89)) is None  # and gone

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from typing import Any
 
 import pytest
 from jinja2 import UndefinedError
@@ -19,7 +20,7 @@ SUPERVISOR = Agent(2, "chef", Role.SUPERVISOR)
 CSRF = "0123abcd" * 8
 SCRIPT = '<script>alert("x")</script>'
 
-SUGGESTION = {
+SUGGESTION: dict[str, Any] = {
     "emergency": False,
     "understood": True,
     "hint": None,

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
@@ -40,7 +41,7 @@ WAIT = 15
 @dataclass
 class Console:
     url: str
-    driver: object
+    driver: WebDriver
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ from bot.privacy.sealing import seal, unseal
 from bot.settings import ROOT
 from bot.stores.tracker_store import RedactingTrackerStore
 from tests.backends import PG_DB, PG_HOST, PG_PORT, PG_USER, postgres_admin
+from tests.stores import read_back
 
 IDENTIFIERS = ("C-22-9100013", "c 22 9100013", "C229100013", "11/12/1999", "1999-12-11",
                "11 décembre 1999", "+32470123456", "0470 12 34 56")  # fmt: skip
@@ -121,13 +122,13 @@ async def test_a_tracker_with_identifiers_is_never_kept_in_clear(isolated_settin
     the database gives back: never one whose new events had identifiers masked."""
     store = RedactingTrackerStore(domain=rasa_domain)
     await store.save(DialogueStateTracker.from_events("conv-4", [ActionExecuted("action_listen")]))
-    plain = await store.retrieve("conv-4")
+    plain = await read_back(store, "conv-4")
     plain.update(UserUttered("les urgences sont ouvertes ?", {"name": "er_when", "confidence": 1}))
     await store.save(plain)
-    assert await store.retrieve("conv-4") is plain  # nothing masked: kept
+    assert await read_back(store, "conv-4") is plain  # nothing masked: kept
     plain.update(UserUttered("ma référence C-22-9100013", {"name": "inform", "confidence": 1}))
     await store.save(plain)
-    restored = await store.retrieve("conv-4")
+    restored = await read_back(store, "conv-4")
     assert restored is not plain  # masked on its way to the database: read back, masked
     assert "C-22-9100013" not in restored.latest_message.text
     assert REFERENCE_MASK in restored.latest_message.text

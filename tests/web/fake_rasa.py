@@ -42,7 +42,9 @@ def make_fake_rasa(
         received.append(message)
         content = store.current()
         assert content is not None
-        data = render_web(content.get(answer(message.text or "")).render_data())
+        chosen = content.get(answer(message.text or ""))
+        assert chosen is not None, "the fake assistant picks answers the content file has"
+        data = render_web(chosen.render_data())
         out = message.output_channel
         if data.get("buttons"):
             await out.send_text_with_buttons(message.sender_id, data["text"], data["buttons"])
