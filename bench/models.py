@@ -62,6 +62,7 @@ def timed_training(config: Path, out_dir: Path, name: str, log: Path) -> float:
     """`rasa train` on the project's domain and data; wall-clock seconds."""
     out_dir.mkdir(parents=True, exist_ok=True)
     # Rasa writes the defaults it filled in back into the config file: train from a copy.
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
     copy = BENCH_DIR / f"config-{name}.yml"
     shutil.copyfile(config, copy)
     argv = [RASA, "train", "--config", str(copy), "--domain", "domain", "--data", "data",

@@ -42,8 +42,14 @@ def _ratio(results: dict[str, Any]) -> float | None:
     return load["project"]["messages_per_s"] / load["default"]["messages_per_s"]
 
 
+def warnings(results: dict[str, Any]) -> list[str]:
+    """What the run could not measure (no scorer, ...): shown first, in the summary and the
+    report, so that an incomplete run is not read as a complete one."""
+    return [str(w) for w in results.get("warnings") or []]
+
+
 def summary(results: dict[str, Any]) -> str:
-    lines = []
+    lines = [f"[bench] {w}" for w in warnings(results)]
     for name, load in results.get("load", {}).items():
         mem = results["memory"].get(name, {}).get("peak_total_mib")
         lines.append(
@@ -128,6 +134,7 @@ def markdown(results: dict[str, Any]) -> str:
         f"its lock file; the action server; the web app); Rasa's default configuration with "
         f"Rasa's defaults (one process, in-memory lock store) and the action server",
         "",
+        *(line for w in warnings(results) for line in (f"**{w}**", "")),
         "## Throughput and latency",
         "",
         row("", [label.get(n, n) for n in names]),

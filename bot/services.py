@@ -144,7 +144,7 @@ def stop_all(services: list[Service], grace: float = 10.0) -> None:
             s.process.wait()
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot run", description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=ROOT / "models" / "crisis.tar.gz")
     parser.add_argument("--endpoints", type=Path, default=ROOT / "endpoints.yml")
@@ -173,29 +173,77 @@ def main(argv: list[str] | None = None) -> int:
         "two at most)",
     )
     parser.add_argument("--ready-timeout", type=float, default=120.0)
-    args = parser.parse_args(argv)
+    return parser
 
+
+def usage_error(args: argparse.Namespace) -> str | None:
+    """Why the services cannot be started with these arguments (exit status 2), or None.
+
+    Checked before anything starts: several workers without a shared lock store would answer
+    one conversation twice at once, and without a model Rasa would only die and be restarted."""
     if args.workers < 1:
-        print("--workers must be at least 1", file=sys.stderr)
-        return 2
+        return "--workers must be at least 1"
     error = workers_lock_store_error(args.workers, get_settings().lock_store_url)
+    if error:
+        return error
+    if not args.model.exists():
+        return f"no trained model at {args.model}: run `make train` first"
+    return None
+
+
+def ready_line(args: argparse.Namespace, services: list[Service]) -> str:
+    """The line that tells where to talk to the assistant once Rasa answers (the web app's
+    address only when it was started: it is the third service)."""
+    return f"[run] ready: REST http://localhost:{args.rasa_port}/webhooks/rest/webhook" + (
+        f", web http://localhost:{args.web_port}/" if len(services) > 2 else ""
+    )
+
+
+class StopRequest:
+    """The SIGINT / SIGTERM handler: it only records the request, the supervision loop then
+    stops every service (a handler that stopped them could run in the middle of a restart)."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def __call__(self, signum: int, _frame: object) -> None:
+        self.requested = True
+
+
+def restart_dead(services: list[Service]) -> int:
+    """One look at the services: each one that died is started again. 1 when one keeps failing
+    (MAX_RESTARTS within the window: then it is broken, not unlucky), else 0."""
+    for s in services:
+        if s.process is None or s.process.poll() is None:
+            continue
+        print(f"[run] {s.name} stopped (exit {s.process.returncode})", file=sys.stderr)
+        if not s.may_restart(time.monotonic()):
+            print(f"[run] {s.name} keeps failing: stopping", file=sys.stderr)
+            return 1
+        s.start()
+    return 0
+
+
+def supervise(services: list[Service], stop: StopRequest) -> int:
+    """Keep the services running until a stop is requested (0) or one keeps failing (1)."""
+    status = 0
+    while not stop.requested and status == 0:
+        status = restart_dead(services)
+        time.sleep(0.5)
+    return status
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    error = usage_error(args)
     if error:
         print(error, file=sys.stderr)
         return 2
 
-    if not args.model.exists():
-        print(f"no trained model at {args.model}: run `make train` first", file=sys.stderr)
-        return 2
-
     services = build_services(args)
-    stopping = False
-
-    def on_signal(signum: int, _frame: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
+    stop = StopRequest()
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
 
     (ROOT / "var").mkdir(exist_ok=True)
     for s in services:
@@ -203,25 +251,9 @@ def main(argv: list[str] | None = None) -> int:
 
     rasa_url = f"http://127.0.0.1:{args.rasa_port}/"
     if wait_until_up(rasa_url, args.ready_timeout, services):
-        print(
-            f"[run] ready: REST http://localhost:{args.rasa_port}/webhooks/rest/webhook"
-            + (f", web http://localhost:{args.web_port}/" if len(services) > 2 else ""),
-            flush=True,
-        )
-    status = 0
+        print(ready_line(args, services), flush=True)
     try:
-        while not stopping and status == 0:
-            for s in services:
-                if s.process is None or s.process.poll() is None:
-                    continue
-                print(f"[run] {s.name} stopped (exit {s.process.returncode})", file=sys.stderr)
-                if not s.may_restart(time.monotonic()):
-                    print(f"[run] {s.name} keeps failing: stopping", file=sys.stderr)
-                    status = 1
-                    break
-                s.start()
-            time.sleep(0.5)
+        return supervise(services, stop)
     finally:
         print("[run] stopping every service", flush=True)
         stop_all(services)
-    return status

@@ -13,9 +13,22 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from dotenv import load_dotenv
+from dotenv import dotenv_values, load_dotenv
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _shared_dir() -> Path:
+    """SHARED_DIR from the environment, else from `.env` (the environment wins, as for every
+    setting), else the `shared` folder next to the project. Read here at import, not in
+    `get_settings()`: the bench and the tests need it as a path before any setting is built."""
+    value = os.environ.get("SHARED_DIR") or dotenv_values(ROOT / ".env").get("SHARED_DIR") or ""
+    return Path(value.strip()) if value.strip() else ROOT.parent / "shared"
+
+
+# The workplace's shared folder: the communiqué (source/), the design, the evaluation's scorer
+# and development question sets (eval/score.py, eval/*.yml). Not part of the project.
+SHARED_DIR = _shared_dir()
 # The network's local time: appointments, the supervisor's days, the audit trail as shown.
 LOCAL_TZ = ZoneInfo("Europe/Brussels")
 

@@ -40,6 +40,7 @@ from typing import Any
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint
+from socketio import AsyncServer
 
 from bot.runtime import add_server_listeners
 from bot.settings import get_settings
@@ -84,6 +85,29 @@ def allowed_origins(origins: Iterable[str] | None = None) -> list[str] | Callabl
     return values
 
 
+def requested_session_id(data: Any) -> str | None:
+    """The session id a `session_request` asks for: a new random one when it asks for none,
+    None (to be ignored) when the one it names is not well-formed, so that nobody picks an id
+    that could be guessed or someone else's."""
+    requested = data.get("session_id") if isinstance(data, dict) else None
+    if requested is None:
+        return uuid.uuid4().hex
+    if not is_random_session_id(requested):
+        return None
+    return requested
+
+
+def message_text(data: Any) -> str | None:
+    """The text of a `user_uttered` payload as Rasa should read it (never an intent), or None
+    when there is nothing to read (not an object, no text, longer than MAX_MESSAGE_CHARS)."""
+    if not isinstance(data, dict):
+        return None
+    text = as_plain_text(data.get("message"))
+    if not text or len(text) > MAX_MESSAGE_CHARS:
+        return None
+    return text
+
+
 class RestrictedSocketIOInput(SocketIOInput):
     """Rasa's Socket.IO input, limited to the site's origins, to text, and to random ids."""
 
@@ -103,36 +127,55 @@ class RestrictedSocketIOInput(SocketIOInput):
         rasa_handle_message = sio.handlers[namespace][self.user_message_evt]
 
         async def session_request(sid: str, data: Any) -> None:
-            requested = data.get("session_id") if isinstance(data, dict) else None
-            if requested is None:
-                requested = uuid.uuid4().hex
-            elif not is_random_session_id(requested):
-                logger.info("socketio: session_request with a malformed session id ignored")
-                return
-            session = await sio.get_session(sid, namespace=namespace)
-            previous = session.get("session_id")
-            if self.session_persistence:
-                if previous and previous != requested:
-                    sio.leave_room(sid, previous, namespace=namespace)
-                sio.enter_room(sid, requested, namespace=namespace)
-            session["session_id"] = requested
-            await sio.save_session(sid, session, namespace=namespace)
-            await sio.emit("session_confirm", requested, room=sid, namespace=namespace)
+            await self._session_request(sio, namespace, sid, data)
 
         async def handle_message(sid: str, data: Any) -> None:
-            if not isinstance(data, dict):
-                return
-            text = as_plain_text(data.get("message"))
-            if not text or len(text) > MAX_MESSAGE_CHARS:
-                return
-            session_id = data.get("session_id")
-            if self.session_persistence:
-                confirmed = (await sio.get_session(sid, namespace=namespace)).get("session_id")
-                if not confirmed or session_id != confirmed:
-                    logger.info("socketio: message for an unconfirmed session ignored")
-                    return
-            await rasa_handle_message(sid, {"message": text, "session_id": session_id})
+            await self._handle_message(sio, namespace, rasa_handle_message, sid, data)
 
         sio.on("session_request", session_request, namespace=self.namespace)
         sio.on(self.user_message_evt, handle_message, namespace=self.namespace)
         return add_server_listeners(socketio_webhook)
+
+    async def _session_request(self, sio: AsyncServer, namespace: str, sid: str, data: Any) -> None:
+        """Confirm a well-formed session id to this connection (and, with session persistence,
+        move the connection to that session's room); a malformed one is ignored."""
+        requested = requested_session_id(data)
+        if requested is None:
+            logger.info("socketio: session_request with a malformed session id ignored")
+            return
+        session = await sio.get_session(sid, namespace=namespace)
+        previous = session.get("session_id")
+        if self.session_persistence:
+            if previous and previous != requested:
+                sio.leave_room(sid, previous, namespace=namespace)
+            sio.enter_room(sid, requested, namespace=namespace)
+        session["session_id"] = requested
+        await sio.save_session(sid, session, namespace=namespace)
+        await sio.emit("session_confirm", requested, room=sid, namespace=namespace)
+
+    async def _handle_message(
+        self,
+        sio: AsyncServer,
+        namespace: str,
+        rasa_handle_message: Callable[[str, dict], Awaitable[Any]],
+        sid: str,
+        data: Any,
+    ) -> None:
+        """Pass a message on to Rasa's handler as plain text, without the browser's metadata,
+        and only for the session id this connection was confirmed (with session persistence)."""
+        text = message_text(data)
+        if text is None:
+            return
+        session_id = data.get("session_id")
+        if self.session_persistence and not await self._is_confirmed(
+            sio, namespace, sid, session_id
+        ):
+            logger.info("socketio: message for an unconfirmed session ignored")
+            return
+        await rasa_handle_message(sid, {"message": text, "session_id": session_id})
+
+    @staticmethod
+    async def _is_confirmed(sio: AsyncServer, namespace: str, sid: str, session_id: Any) -> bool:
+        """Whether `session_id` is the one this connection was confirmed."""
+        confirmed = (await sio.get_session(sid, namespace=namespace)).get("session_id")
+        return bool(confirmed) and session_id == confirmed

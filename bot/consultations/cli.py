@@ -87,56 +87,61 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _print_below(bar: ProgressBar | None, *lines: str, file: TextIO | None = None) -> None:
+    """Print lines once the progress bar is closed: a bar still open would be drawn again over
+    them. Without `file`, on standard output."""
+    if bar:
+        bar.close()
+    for line in lines:
+        print(line, file=file)
+
+
+def failure_lines(exc: ConsultationImportError | OSError | SQLAlchemyError, file: str) -> list[str]:
+    """What a refused import prints on stderr: every error of the file, or why it could not be
+    read or stored. Never a row's values (the engine hides the SQL parameters)."""
+    if isinstance(exc, ConsultationImportError):
+        return [
+            *exc.errors,
+            f"Import refusé : {len(exc.errors)} erreur(s), la liste en place n'a pas changé.",
+        ]
+    if isinstance(exc, OSError):
+        return [f"{file}: lecture impossible ({exc.strerror or exc})"]
+    # hide_parameters=True on the engine: the message carries no row values.
+    orig = getattr(exc, "orig", None)
+    reason = str(orig if orig else exc).strip().splitlines()
+    return [
+        f"base de données : {type(exc).__name__}: {reason[0] if reason else ''} ; "
+        "la liste en place n'a pas changé."
+    ]
+
+
+def _import(args: argparse.Namespace, bar: ProgressBar | None, err: TextIO, started: float) -> str:
+    """Read and check the file, print its warnings, store it unless `--check`: the line that
+    says what was done. Raises what `failure_lines` describes."""
+    with open(args.file, "rb") as f:
+        data = f.read()
+    parsed = parse_consultations(data, progress=bar)
+    for warning in parsed.warnings:
+        _print_below(bar, f"attention : {warning}", file=err)
+    if args.check:
+        return f"Fichier valide : {len(parsed.rows)} consultations, rien n'a été importé."
+    result = store_consultations(
+        parsed, database_url=args.database_url, progress=bar, started=started
+    )
+    return summary(result)
+
+
 def import_main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)  # usage errors: argparse exits with status 2
     err = sys.stderr
     bar = ProgressBar(err) if err.isatty() else None
     started = time.perf_counter()
     try:
-        with open(args.file, "rb") as f:
-            data = f.read()
-        parsed = parse_consultations(data, progress=bar)
-        for warning in parsed.warnings:
-            if bar:
-                bar.close()
-            print(f"attention : {warning}", file=err)
-        if args.check:
-            if bar:
-                bar.close()
-            print(f"Fichier valide : {len(parsed.rows)} consultations, rien n'a été importé.")
-            return 0
-        result = store_consultations(
-            parsed, database_url=args.database_url, progress=bar, started=started
-        )
-    except ConsultationImportError as exc:
-        if bar:
-            bar.close()
-        for error in exc.errors:
-            print(error, file=err)
-        print(
-            f"Import refusé : {len(exc.errors)} erreur(s), la liste en place n'a pas changé.",
-            file=err,
-        )
+        done = _import(args, bar, err, started)
+    except (ConsultationImportError, OSError, SQLAlchemyError) as exc:
+        _print_below(bar, *failure_lines(exc, args.file), file=err)
         return 1
-    except OSError as exc:
-        if bar:
-            bar.close()
-        print(f"{args.file}: lecture impossible ({exc.strerror or exc})", file=err)
-        return 1
-    except SQLAlchemyError as exc:
-        if bar:
-            bar.close()
-        # hide_parameters=True on the engine: the message carries no row values.
-        reason = str(exc.orig if getattr(exc, "orig", None) else exc).strip().splitlines()
-        print(
-            f"base de données : {type(exc).__name__}: {reason[0] if reason else ''} ; "
-            "la liste en place n'a pas changé.",
-            file=err,
-        )
-        return 1
-    if bar:
-        bar.close()
-    print(summary(result))
+    _print_below(bar, done)
     return 0
 
 

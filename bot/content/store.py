@@ -16,6 +16,7 @@ import re
 import string
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -116,14 +117,26 @@ def _placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
-def parse_content(
-    text: str,
-    path: Path,
-    facts: dict[str, set[str]],
-    required_keys: set[str] | None = None,
-) -> Content:
-    """Parse and validate the text of a content file. Raises ContentError with every problem."""
-    where = str(path)
+# Where a validator writes the reason of each problem it finds, in the order it finds them.
+Report = Callable[[str], None]
+
+_FIELDS = {"text", "facts", "validated_on", "buttons", "variants", "variables"}
+
+
+def _reporter(problems: list[str], prefix: str) -> Report:
+    """A Report that adds each reason to `problems` as `file:line: key: reason`."""
+
+    def report(reason: str) -> None:
+        problems.append(prefix + reason)
+
+    return report
+
+
+def _yaml_mapping(text: str, where: str) -> dict:
+    """The file's top-level mapping, with its 'answers:' section; else the one problem it has.
+
+    Nothing else can be checked in a file that is not YAML or has no answers, so these are
+    raised at once, alone."""
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -133,120 +146,236 @@ def parse_content(
         raise ContentError([f"{where}:{at}: the file is not valid YAML: {reason}"]) from exc
     if not isinstance(raw, dict) or not isinstance(raw.get("answers"), dict):
         raise ContentError([f"{where}:1: the file must have an 'answers:' section"])
+    return raw
 
+
+def _check_shape(key: str, body: Any, report: Report) -> bool:
+    """Whether the entry can be read as an answer at all: a well-formed key and a mapping.
+
+    Unknown fields are reported but do not stop the checks (a typo such as 'texte' is also
+    reported as the missing field it was meant to be)."""
+    if not _KEY.match(key):
+        report("an answer key is 'utter_' followed by lower-case letters, digits or '_'")
+        return False
+    if not isinstance(body, dict):
+        report("an answer needs 'text', 'facts' and 'validated_on'")
+        return False
+    unknown = set(body) - _FIELDS
+    if unknown:
+        report(f"unknown field(s): {', '.join(sorted(unknown))}")
+    return True
+
+
+def _text(body: dict, report: Report) -> str | None:
+    """The answer's text; None (reported) when missing or blank: nothing to serve."""
+    text = body.get("text")
+    if not isinstance(text, str) or not text.strip():
+        report("'text' is missing or empty")
+        return None
+    return text
+
+
+def _fact_ids(body: dict, facts: dict[str, set[str]], report: Report) -> list[str] | None:
+    """The fact ids the answer rests on; None (reported) when they are not a list of ids.
+
+    Each id that is not in the facts file is reported, and the list is still returned: the
+    other checks go on (the phone numbers such an id would have carried are then refused)."""
+    fact_ids = body.get("facts")
+    if not isinstance(fact_ids, list) or not all(isinstance(f, str) for f in fact_ids):
+        report("'facts' must be a list of fact ids, for example [F7, F12] (or [] for small talk)")
+        return None
+    for fid in fact_ids:
+        if fid not in facts:
+            report(f"unknown fact id '{fid}' (known: {', '.join(facts)})")
+    return fact_ids
+
+
+def _validated_on(body: dict, report: Report) -> date | None:
+    """The day the crisis cell validated the answer; None (reported) when it is not a date."""
+    validated = body.get("validated_on")
+    if not isinstance(validated, date):
+        report("'validated_on' must be a date written YYYY-MM-DD")
+        return None
+    return validated
+
+
+def _buttons(raw: Any, report: Report) -> list[Button]:
+    """The buttons that have a title and a payload (the others are reported and left out).
+
+    A '/command' payload is reported but kept: the channels read it as text anyway."""
+    buttons: list[Button] = []
+    for i, b in enumerate(raw or [], start=1):
+        if not isinstance(b, dict) or not b.get("title") or not b.get("payload"):
+            report(f"button {i} needs a 'title' and a 'payload'")
+            continue
+        if str(b["payload"]).lstrip().startswith("/"):
+            report(f"button {i}: a payload is a question in plain words, not a '/command'")
+        buttons.append(Button(str(b["title"]), str(b["payload"])))
+    return buttons
+
+
+def _variables(raw: Any, report: Report) -> dict[str, str]:
+    """Each {placeholder} -> its example value, as strings ({} when not a mapping, reported)."""
+    variables = raw or {}
+    if not isinstance(variables, dict):
+        report("'variables' maps each {placeholder} to an example value")
+        variables = {}
+    return {str(k): str(v) for k, v in variables.items()}
+
+
+def _variants(raw: Any, report: Report) -> list[Variant]:
+    """The well-formed variants (the others are reported and left out)."""
+    variants: list[Variant] = []
+    for i, v in enumerate(raw or [], start=1):
+        if (
+            not isinstance(v, dict)
+            or not isinstance(v.get("when"), dict)
+            or not isinstance(v.get("text"), str)
+        ):
+            report(f"variant {i} needs 'when' (slot: value) and 'text'")
+            continue
+        variants.append(Variant({str(k): str(x) for k, x in v["when"].items()}, v["text"]))
+    return variants
+
+
+def _allowed_phones(fact_ids: list[str], facts: dict[str, set[str]]) -> set[str]:
+    """The phone numbers (digits) an answer may give: those its cited facts carry."""
+    return set().union(*(facts.get(f, set()) for f in fact_ids)) if fact_ids else set()
+
+
+def phone_problems(
+    label: str, text: str, allowed: set[str], fact_ids: list[str] | tuple[str, ...]
+) -> list[str]:
+    """A reason per phone number of `text` that the cited facts do not carry.
+
+    A number is only given to the public when the communiqué gives it: a mistyped digit
+    would send patients to a stranger."""
+    return [
+        f"{label}: phone number {number} is not carried by the facts it cites "
+        f"({', '.join(fact_ids) or 'none'})"
+        for number in find_phone_numbers(text)
+        if number not in allowed
+    ]
+
+
+def sms_problem(
+    label: str, text: str, buttons: tuple[Button, ...], validated: date, language: Any
+) -> str | None:
+    """The reason `text` (placeholders filled in) is refused for SMS, or None when it fits.
+
+    Measured on the text the SMS channel would send (buttons as a numbered list, the date),
+    because that is what the patient pays for, in segments."""
+    rendered = Rendered(text=text, buttons=buttons, validated_on=validated)
+    segments = sms_segments(sms_text(rendered, language))
+    if segments > SMS_MAX_SEGMENTS:
+        return (
+            f"{label}: too long for SMS: {segments} segments "
+            f"(at most {SMS_MAX_SEGMENTS}); shorten the text or the buttons"
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class _TextContext:
+    """What every text of one answer (its main text and each variant) is checked against."""
+
+    variables: dict[str, str]
+    allowed_phones: set[str]
+    fact_ids: list[str]
+    buttons: tuple[Button, ...]
+    validated: date
+    language: Any
+
+
+def _check_text(label: str, candidate: str, ctx: _TextContext, report: Report) -> None:
+    """Placeholders, phone numbers and SMS length of one text, reported in that order.
+
+    A text whose braces cannot be read is reported once and not checked further."""
+    try:
+        names = _placeholders(candidate)
+    except ValueError as exc:
+        report(f"{label}: braces {{ }} are only for placeholders ({exc})")
+        return
+    missing = names - set(ctx.variables)
+    for name in sorted(missing):
+        report(f"{label}: placeholder {{{name}}} has no example under 'variables'")
+    for problem in phone_problems(label, candidate, ctx.allowed_phones, ctx.fact_ids):
+        report(problem)
+    filled = candidate.format(**ctx.variables) if not missing else candidate
+    too_long = sms_problem(label, filled, ctx.buttons, ctx.validated, ctx.language)
+    if too_long:
+        report(too_long)
+
+
+def _parse_answer(
+    key: str,
+    body: Any,
+    line: int,
+    facts: dict[str, set[str]],
+    language: Any,
+    report: Report,
+) -> Answer | None:
+    """One answer, or None when a problem leaves nothing to serve (every problem reported).
+
+    The checks run in a fixed order and the first missing essential (text, facts, date) ends
+    them: the problems an editor reads are always the same lines, in the same order."""
+    if not _check_shape(key, body, report):
+        return None
+    text = _text(body, report)
+    if text is None:
+        return None
+    fact_ids = _fact_ids(body, facts, report)
+    if fact_ids is None:
+        return None
+    validated = _validated_on(body, report)
+    if validated is None:
+        return None
+    buttons = tuple(_buttons(body.get("buttons"), report))
+    variables = _variables(body.get("variables"), report)
+    variants = _variants(body.get("variants"), report)
+    ctx = _TextContext(
+        variables, _allowed_phones(fact_ids, facts), fact_ids, buttons, validated, language
+    )
+    _check_text("text", text, ctx, report)
+    for i, variant in enumerate(variants, start=1):
+        _check_text(f"variant {i}", variant.text, ctx, report)
+    return Answer(
+        key=key,
+        text=text,
+        facts=tuple(fact_ids),
+        validated_on=validated,
+        buttons=buttons,
+        variants=tuple(variants),
+        variables=variables,
+        line=line,
+    )
+
+
+def parse_content(
+    text: str,
+    path: Path,
+    facts: dict[str, set[str]],
+    required_keys: set[str] | None = None,
+) -> Content:
+    """Parse and validate the text of a content file. Raises ContentError with every problem."""
+    where = str(path)
+    raw = _yaml_mapping(text, where)
+    language = raw.get("language") or "fr"
     lines = _key_lines(text)
     problems: list[str] = []
     answers: dict[str, Answer] = {}
-    for key, body in raw["answers"].items():
-        key = str(key)
+    for raw_key, body in raw["answers"].items():
+        key = str(raw_key)
         line = lines.get(key, 0)
-
-        def bad(reason: str, key: str = key, line: int = line) -> None:
-            problems.append(f"{where}:{line}: {key}: {reason}")
-
-        if not _KEY.match(key):
-            bad("an answer key is 'utter_' followed by lower-case letters, digits or '_'")
-            continue
-        if not isinstance(body, dict):
-            bad("an answer needs 'text', 'facts' and 'validated_on'")
-            continue
-        unknown = set(body) - {"text", "facts", "validated_on", "buttons", "variants", "variables"}
-        if unknown:
-            bad(f"unknown field(s): {', '.join(sorted(unknown))}")
-        text_value = body.get("text")
-        if not isinstance(text_value, str) or not text_value.strip():
-            bad("'text' is missing or empty")
-            continue
-        fact_ids = body.get("facts")
-        if not isinstance(fact_ids, list) or not all(isinstance(f, str) for f in fact_ids):
-            bad("'facts' must be a list of fact ids, for example [F7, F12] (or [] for small talk)")
-            continue
-        for fid in fact_ids:
-            if fid not in facts:
-                bad(f"unknown fact id '{fid}' (known: {', '.join(facts)})")
-        validated = body.get("validated_on")
-        if not isinstance(validated, date):
-            bad("'validated_on' must be a date written YYYY-MM-DD")
-            continue
-
-        buttons: list[Button] = []
-        for i, b in enumerate(body.get("buttons") or [], start=1):
-            if not isinstance(b, dict) or not b.get("title") or not b.get("payload"):
-                bad(f"button {i} needs a 'title' and a 'payload'")
-                continue
-            if str(b["payload"]).lstrip().startswith("/"):
-                bad(f"button {i}: a payload is a question in plain words, not a '/command'")
-            buttons.append(Button(str(b["title"]), str(b["payload"])))
-
-        variables = body.get("variables") or {}
-        if not isinstance(variables, dict):
-            bad("'variables' maps each {placeholder} to an example value")
-            variables = {}
-        variables = {str(k): str(v) for k, v in variables.items()}
-
-        variants: list[Variant] = []
-        for i, v in enumerate(body.get("variants") or [], start=1):
-            if (
-                not isinstance(v, dict)
-                or not isinstance(v.get("when"), dict)
-                or not isinstance(v.get("text"), str)
-            ):
-                bad(f"variant {i} needs 'when' (slot: value) and 'text'")
-                continue
-            variants.append(Variant({str(k): str(x) for k, x in v["when"].items()}, v["text"]))
-
-        allowed_phones = (
-            set().union(*(facts.get(f, set()) for f in fact_ids)) if fact_ids else set()
-        )
-        for label, candidate in [("text", text_value)] + [
-            (f"variant {i}", v.text) for i, v in enumerate(variants, start=1)
-        ]:
-            try:
-                names = _placeholders(candidate)
-            except ValueError as exc:
-                bad(f"{label}: braces {{ }} are only for placeholders ({exc})")
-                continue
-            for name in sorted(names - set(variables)):
-                bad(f"{label}: placeholder {{{name}}} has no example under 'variables'")
-            for number in find_phone_numbers(candidate):
-                if number not in allowed_phones:
-                    bad(
-                        f"{label}: phone number {number} is not carried by the facts it cites "
-                        f"({', '.join(fact_ids) or 'none'})"
-                    )
-            answer_for_sms = Rendered(
-                text=candidate.format(**variables) if not (names - set(variables)) else candidate,
-                buttons=tuple(buttons),
-                validated_on=validated,
-            )
-            segments = sms_segments(sms_text(answer_for_sms, raw.get("language") or "fr"))
-            if segments > SMS_MAX_SEGMENTS:
-                bad(
-                    f"{label}: too long for SMS: {segments} segments "
-                    f"(at most {SMS_MAX_SEGMENTS}); shorten the text or the buttons"
-                )
-
-        answers[key] = Answer(
-            key=key,
-            text=text_value,
-            facts=tuple(fact_ids),
-            validated_on=validated,
-            buttons=tuple(buttons),
-            variants=tuple(variants),
-            variables=variables,
-            line=line,
-        )
-
+        report = _reporter(problems, f"{where}:{line}: {key}: ")
+        answer = _parse_answer(key, body, line, facts, language, report)
+        if answer is not None:
+            answers[key] = answer
     for key in sorted((required_keys or set()) - set(answers)):
         problems.append(f"{where}: {key}: the assistant needs this answer and the file has none")
     if problems:
         raise ContentError(problems)
-    return Content(
-        language=str(raw.get("language") or "fr"),
-        answers=answers,
-        path=path,
-        loaded_at=time.time(),
-    )
+    return Content(language=str(language), answers=answers, path=path, loaded_at=time.time())
 
 
 def load_content(path: Path, facts_path: Path, required_keys: set[str] | None = None) -> Content:

@@ -27,6 +27,7 @@ import logging
 import re
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from bot.consultations.normalize import MONTH_ALT, REFERENCE_RE, fold
@@ -82,6 +83,12 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # register numbers, bank accounts (masked in a person's text only); the service numbers
 # (0800, 070, 078, 090x) are kept, as for phone numbers.
 _LONG_NUMBER = re.compile(r"(?<![\w])(?!0800|070|078|090)\+?\d(?:[\s./\-]?\d){7,}(?!\d)")
+# A Belgian national register number as printed on an identity card: YY.MM.DD-XXX.CC (the
+# first six digits look like a date and the last nine like a phone number, so it is looked for
+# before both).
+_NATIONAL_NUMBER = re.compile(
+    r"(?<![\w.+])\d{2}[.\s]?\d{2}[.\s]?\d{2}[\s-]?\d{3}[.\s]?\d{2}(?![\w])"
+)
 _HEX_ID = re.compile(r"[0-9a-f]{32,}|[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}")
 
 Span = tuple[int, int, str]  # start, end, kind
@@ -95,40 +102,80 @@ def _compact_date_ok(m: re.Match[str]) -> bool:
     return 1 <= day <= 31 and 1 <= month <= 12 and 1900 <= year <= 2099
 
 
+# A filter of a pass: whether a match of its pattern is kept, given the folded text and
+# whether it is the assistant's.
+Keep = Callable[[re.Match[str], str, bool], bool]
+
+
+def _any_match(m: re.Match[str], folded: str, bot: bool) -> bool:
+    """Every match is an identifier."""
+    return True
+
+
+def _not_an_appointment(m: re.Match[str], folded: str, bot: bool) -> bool:
+    """A date is a date of birth, except in the assistant's text right after a weekday: there
+    it is the appointment it announces ("mardi 17 mai 2022")."""
+    return not (bot and _WEEKDAY_BEFORE.search(folded[max(0, m.start() - 12) : m.start()]))
+
+
+def _plausible_compact_date(m: re.Match[str], folded: str, bot: bool) -> bool:
+    """Eight digits are a date only when they read as one (day, month, a year 1900-2099)."""
+    return _compact_date_ok(m)
+
+
+@dataclass(frozen=True)
+class _Pass:
+    """One kind of identifier looked for: its pattern, what it is, whether it is looked for in
+    the assistant's texts too, and which of its matches are kept."""
+
+    pattern: re.Pattern[str]
+    kind: str
+    in_bot_text: bool
+    keep: Keep = _any_match
+
+
+# Walked in this order, and the first pass that claims characters keeps them: an e-mail
+# address before the numbers inside it, references before phone numbers, phone numbers (9
+# digits or more) before dates (8 at most: "0470/12.34.56"), the guesses last.
+_PASSES: tuple[_Pass, ...] = (
+    _Pass(_EMAIL, EMAIL, in_bot_text=False),
+    _Pass(REFERENCE_RE, REFERENCE, in_bot_text=True),
+    _Pass(_NATIONAL_NUMBER, NUMBER, in_bot_text=False),
+    _Pass(_PHONE, PHONE, in_bot_text=True),
+    _Pass(_NUMERIC_DATE, BIRTH_DATE, in_bot_text=True, keep=_not_an_appointment),
+    _Pass(_TEXT_DATE, BIRTH_DATE, in_bot_text=True, keep=_not_an_appointment),
+    _Pass(_COMPACT_DATE, BIRTH_DATE, in_bot_text=False, keep=_plausible_compact_date),
+    _Pass(_BARE_REFERENCE, REFERENCE, in_bot_text=False),
+    _Pass(_LONG_NUMBER, NUMBER, in_bot_text=False),
+)
+
+
+def add_span(found: list[Span], span: Span) -> bool:
+    """Add `span` to `found` unless it overlaps one already there (which then wins).
+
+    Spans never overlap, so that each character is masked once, by the first pass that found
+    it. Returns whether the span was added."""
+    start, end, _ = span
+    if all(end <= s or start >= e for s, e, _ in found):
+        found.append(span)
+        return True
+    return False
+
+
 def identifier_spans(text: str, *, bot: bool = False) -> list[Span]:
     """The identifiers of a text as (start, end, kind), in order, never overlapping.
 
     `bot`: the text is the assistant's (appointment dates after a weekday are kept, no guess at
-    references typed without their "C", no 8-digit dates)."""
+    references typed without their "C", no 8-digit dates, no e-mail addresses or long numbers).
+    """
     folded = fold(text)
     found: list[Span] = []
-
-    def add(start: int, end: int, kind: str) -> None:
-        if all(end <= s or start >= e for s, e, _ in found):
-            found.append((start, end, kind))
-
-    if not bot:
-        for m in _EMAIL.finditer(folded):
-            add(m.start(), m.end(), EMAIL)
-    for m in REFERENCE_RE.finditer(folded):
-        add(m.start(), m.end(), REFERENCE)
-    # Phone numbers have 9 digits or more, dates 8 at most: phones first ("0470/12.34.56").
-    for m in _PHONE.finditer(folded):
-        add(m.start(), m.end(), PHONE)
-    for pattern in (_NUMERIC_DATE, _TEXT_DATE):
-        for m in pattern.finditer(folded):
-            if bot and _WEEKDAY_BEFORE.search(folded[max(0, m.start() - 12) : m.start()]):
-                continue
-            add(m.start(), m.end(), BIRTH_DATE)
-    if not bot:
-        for m in _COMPACT_DATE.finditer(folded):
-            if _compact_date_ok(m):
-                add(m.start(), m.end(), BIRTH_DATE)
-    if not bot:
-        for m in _BARE_REFERENCE.finditer(folded):
-            add(m.start(), m.end(), REFERENCE)
-        for m in _LONG_NUMBER.finditer(folded):
-            add(m.start(), m.end(), NUMBER)
+    for p in _PASSES:
+        if bot and not p.in_bot_text:
+            continue
+        for m in p.pattern.finditer(folded):
+            if p.keep(m, folded, bot):
+                add_span(found, (m.start(), m.end(), p.kind))
     return sorted(found)
 
 

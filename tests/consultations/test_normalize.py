@@ -252,19 +252,3 @@ def test_the_appointment_date_is_not_a_birth_date(text: str) -> None:
 )
 def test_a_birth_date_next_to_an_appointment(text: str) -> None:
     assert find_birth_date(text, today=date(2026, 11, 29)) == date(1961, 2, 14)
-
-
-def test_fold_keeps_one_character_per_character_and_drops_accents():
-    import random
-    import unicodedata
-
-    from bot.consultations.normalize import fold
-
-    assert fold("Née le 1er Décembre, À Libramont") == "nee le 1er decembre, a libramont"
-    rng = random.Random(1)
-    alphabet = [chr(c) for c in range(0x20, 0x2FF)] + list("’«»€œæÉÈÀÇ\U0001f600")
-    for _ in range(2000):
-        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
-        # the definition: the base letter of each character (its NFD form's first), lower case
-        expected = "".join(unicodedata.normalize("NFD", ch)[0] for ch in text).lower()
-        assert fold(text) == expected

@@ -5,19 +5,24 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from bot.content.check import main as content_check
 from bot.content.gsm7 import sms_segments
-from bot.content.render import Rendered, sms_text
+from bot.content.render import Button, Rendered, sms_text
 from bot.content.store import (
+    Answer,
+    Content,
     ContentError,
     ContentStore,
     domain_response_keys,
     load_content,
     parse_content,
+    phone_problems,
+    sms_problem,
 )
 from bot.settings import ROOT
 
@@ -68,8 +73,8 @@ def test_every_answer_fits_in_three_sms_segments() -> None:
 
 def test_a_good_file_parses() -> None:
     content = parse_content(GOOD, Path("answers.yml"), FACT_PHONES, {"utter_radiology"})
-    assert content.get("utter_radiology").facts == ("F11", "F12")
-    assert content.get("utter_er_when").line == 9
+    assert answer(content, "utter_radiology").facts == ("F11", "F12")
+    assert answer(content, "utter_er_when").line == 9
 
 
 def test_broken_yaml_names_the_line() -> None:
@@ -116,6 +121,19 @@ def test_missing_fields_and_bad_dates() -> None:
     assert "'validated_on' must be a date" in problems(GOOD.replace("2022-05-17", "17 mai", 1))[0]
 
 
+def answer(content: Content | None, key: str) -> Answer:
+    """The answer `key` of `content`, which must be there."""
+    assert content is not None
+    found = content.get(key)
+    assert found is not None, key
+    return found
+
+
+def served(store: ContentStore, key: str) -> Answer:
+    """The answer `key` the store serves now."""
+    return answer(store.current(), key)
+
+
 def write(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
     # make sure the change is seen even within the same second on coarse file systems
@@ -125,20 +143,21 @@ def write(path: Path, text: str) -> None:
 
 def test_store_picks_up_an_edit_and_keeps_the_last_good_content(tmp_path: Path) -> None:
     path = tmp_path / "answers.yml"
-    write(path, load_content(ANSWERS, FACTS) and ANSWERS.read_text(encoding="utf-8"))
+    load_content(ANSWERS, FACTS)  # the project's file is valid
+    write(path, ANSWERS.read_text(encoding="utf-8"))
     store = ContentStore(path, FACTS, check_interval=0)
-    assert "suspendus" in store.current().get("utter_radiology").text
+    assert "suspendus" in served(store, "utter_radiology").text
 
     write(path, ANSWERS.read_text(encoding="utf-8").replace("sont suspendus", "reprennent"))
-    assert "reprennent" in store.current().get("utter_radiology").text
+    assert "reprennent" in served(store, "utter_radiology").text
     assert store.last_error is None
 
     write(path, "answers: [broken")
-    assert "reprennent" in store.current().get("utter_radiology").text
+    assert "reprennent" in served(store, "utter_radiology").text
     assert store.last_error and "answers.yml" in store.last_error
 
     path.unlink()
-    assert "reprennent" in store.current().get("utter_radiology").text
+    assert "reprennent" in served(store, "utter_radiology").text
     assert "missing" in store.last_error
 
 
@@ -175,3 +194,108 @@ def test_processes_share_the_last_good_content(tmp_path: Path) -> None:
     # a store without the shared copy keeps what it had
     alone = ContentStore(answers, facts, check_interval=0)
     assert alone.current() is None
+
+
+MANY_PROBLEMS = """\
+language: fr
+answers:
+  utter_Bad: {}
+  utter_no_body: just a string
+  utter_typo:
+    texte: x
+    text: ''
+  utter_facts:
+    facts: F7
+    text: Bonjour.
+  utter_all:
+    facts: [F7, F99]
+    validated_on: 2022-05-17
+    oops: 1
+    text: Appelez le 0800/35.168 ou {who}.
+    buttons:
+      - {title: Oui}
+      - {title: Non, payload: /deny}
+    variables: [who]
+    variants:
+      - {when: {a: b}, text: 'Le 1733 {x'}
+      - {when: {a: b}, text: 'Le 112 {who} {where}'}
+      - nope
+  utter_date:
+    facts: []
+    validated_on: hier
+    text: Bonjour.
+  utter_long:
+    facts: []
+    validated_on: 2022-05-17
+    text: LONG
+"""
+
+
+def test_every_problem_of_a_file_in_order() -> None:
+    """Each answer's problems in a fixed order (shape, fields, text, facts, date, buttons,
+    variables, variants, then each text's placeholders, phone numbers and length); a missing
+    essential stops that answer's checks; the answers the domain needs come last."""
+    text = MANY_PROBLEMS.replace("LONG", "Une phrase beaucoup trop longue pour un SMS. " * 12)
+    found = problems(text, required={"utter_all", "utter_date", "utter_zzz"})
+    known = "(known: F7, F12, S1, F11)"
+    assert found == [
+        "answers.yml:3: utter_Bad: an answer key is 'utter_' followed by lower-case letters, "
+        "digits or '_'",
+        "answers.yml:4: utter_no_body: an answer needs 'text', 'facts' and 'validated_on'",
+        "answers.yml:5: utter_typo: unknown field(s): texte",
+        "answers.yml:5: utter_typo: 'text' is missing or empty",
+        "answers.yml:8: utter_facts: 'facts' must be a list of fact ids, for example [F7, F12] "
+        "(or [] for small talk)",
+        "answers.yml:11: utter_all: unknown field(s): oops",
+        f"answers.yml:11: utter_all: unknown fact id 'F99' {known}",
+        "answers.yml:11: utter_all: button 1 needs a 'title' and a 'payload'",
+        "answers.yml:11: utter_all: button 2: a payload is a question in plain words, "
+        "not a '/command'",
+        "answers.yml:11: utter_all: 'variables' maps each {placeholder} to an example value",
+        "answers.yml:11: utter_all: variant 3 needs 'when' (slot: value) and 'text'",
+        "answers.yml:11: utter_all: text: placeholder {who} has no example under 'variables'",
+        "answers.yml:11: utter_all: text: phone number 080035168 is not carried by the facts "
+        "it cites (F7, F99)",
+        "answers.yml:11: utter_all: variant 1: braces { } are only for placeholders "
+        "(expected '}' before end of string)",
+        "answers.yml:11: utter_all: variant 2: placeholder {where} has no example under "
+        "'variables'",
+        "answers.yml:11: utter_all: variant 2: placeholder {who} has no example under 'variables'",
+        "answers.yml:11: utter_all: variant 2: phone number 112 is not carried by the facts it "
+        "cites (F7, F99)",
+        "answers.yml:24: utter_date: 'validated_on' must be a date written YYYY-MM-DD",
+        "answers.yml:28: utter_long: text: too long for SMS: 4 segments (at most 3); shorten "
+        "the text or the buttons",
+        "answers.yml: utter_date: the assistant needs this answer and the file has none",
+        "answers.yml: utter_zzz: the assistant needs this answer and the file has none",
+    ]
+
+
+def test_a_file_without_answers_has_that_one_problem() -> None:
+    for text in ("", "[1, 2]", "answers: 3", "language: fr\n"):
+        assert problems(text) == ["answers.yml:1: the file must have an 'answers:' section"]
+
+
+def test_phone_numbers_must_be_carried_by_the_cited_facts() -> None:
+    text = "Appelez le 1733, le 112 ou le 0800/35.168."
+    assert phone_problems("text", text, {"1733", "112", "080035168"}, ["F7", "S1", "F12"]) == []
+    assert phone_problems("variant 1", text, {"1733"}, ["F7"]) == [
+        # long numbers first, then the short codes
+        "variant 1: phone number 080035168 is not carried by the facts it cites (F7)",
+        "variant 1: phone number 112 is not carried by the facts it cites (F7)",
+    ]
+    assert phone_problems("text", "Le 1733.", set(), []) == [
+        "text: phone number 1733 is not carried by the facts it cites (none)"
+    ]
+
+
+def test_the_sms_length_is_measured_with_the_buttons_and_the_date() -> None:
+    day = date(2022, 5, 17)
+    assert sms_problem("text", "Les urgences sont ouvertes.", (), day, "fr") is None
+    text = "Une phrase pour un SMS, de taille moyenne. " * 10  # 2 segments alone
+    assert sms_problem("text", text, (), day, "fr") is None
+    buttons = tuple(Button(f"Une question possible numéro {i}", "x") for i in range(1, 5))
+    problem = sms_problem("variant 2", text, buttons, day, "fr")
+    assert problem == (
+        "variant 2: too long for SMS: 4 segments (at most 3); shorten the text or the buttons"
+    )

@@ -13,9 +13,10 @@ import pytest
 import yaml
 from sklearn.metrics import f1_score
 
+from bot.settings import SHARED_DIR
 from tests.live.stack import ROOT, LiveStack
 
-SHARED_EVAL = ROOT.parent / "shared" / "eval"
+SHARED_EVAL = SHARED_DIR / "eval"
 
 
 def sender() -> str:
@@ -42,7 +43,8 @@ def run_scorer(stack: LiveStack, question_set: Path, out: Path, min_overall: flo
 
 @pytest.mark.skipif(
     not (SHARED_EVAL / "score.py").exists(),
-    reason="../shared/eval is absent (a clone outside the workplace): no development question set",
+    reason=f"{SHARED_EVAL} is absent (a clone outside the workplace, see SHARED_DIR): "
+    "no development question set",
 )
 def test_development_question_set_passes(live_stack: LiveStack, tmp_path: Path) -> None:
     summary = run_scorer(
@@ -53,7 +55,7 @@ def test_development_question_set_passes(live_stack: LiveStack, tmp_path: Path) 
 
 @pytest.mark.skipif(
     not (SHARED_EVAL / "score.py").exists(),
-    reason="../shared/eval is absent (a clone outside the workplace): no scorer",
+    reason=f"{SHARED_EVAL} is absent (a clone outside the workplace, see SHARED_DIR): no scorer",
 )
 @pytest.mark.parametrize("question_set", ["patient_questions.yml", "patient_questions_2.yml"])
 def test_patient_question_sets_pass(

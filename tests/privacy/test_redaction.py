@@ -5,14 +5,22 @@ from __future__ import annotations
 import copy
 import json
 import logging
+from typing import Any
 
 import pytest
 
 from bot.privacy.redaction import (
+    BIRTH_DATE,
     BIRTH_DATE_MASK,
+    EMAIL,
+    NUMBER,
+    PHONE,
     PHONE_MASK,
+    REFERENCE,
     REFERENCE_MASK,
     RedactingLogFilter,
+    add_span,
+    identifier_spans,
     redact_event,
     redact_text,
 )
@@ -81,7 +89,7 @@ def test_hashes_and_sealed_values_are_left_alone() -> None:
     assert redact_text(SEALED) == SEALED
 
 
-USER_EVENT = {
+USER_EVENT: dict[str, Any] = {
     "event": "user",
     "timestamp": 1.0,
     "text": "mon rdv C-22-004512 est maintenu ? née le 14/02/1961",
@@ -200,3 +208,48 @@ def test_a_persons_email_and_long_numbers_are_masked_but_service_numbers_kept():
 
 def test_a_misspelt_month_is_masked_as_the_lookup_reads_it():
     assert redact_text("née le 24 févier 1971") == "née le [date de naissance]"
+
+
+def test_a_span_that_overlaps_one_already_found_is_left_out() -> None:
+    found: list[tuple[int, int, str]] = [(4, 10, "phone")]
+    assert not add_span(found, (8, 14, "birth_date"))  # overlaps: the first one wins
+    assert not add_span(found, (0, 20, "number"))  # contains it
+    assert add_span(found, (10, 14, "birth_date"))  # touching is not overlapping
+    assert add_span(found, (0, 4, "reference"))
+    assert found == [(4, 10, "phone"), (10, 14, "birth_date"), (0, 4, "reference")]
+
+
+@pytest.mark.parametrize(
+    ("text", "user", "bot"),
+    [
+        # an e-mail address before the numbers it holds (a person's text only)
+        ("jean.0470123456@mail.be", [(0, 23, EMAIL)], []),
+        # references before phone numbers, dates and long numbers
+        ("C-22-9100013", [(0, 12, REFERENCE)], [(0, 12, REFERENCE)]),
+        # phone numbers (9 digits or more) before dates (8 at most)
+        ("0470/12.34.56", [(0, 13, PHONE)], [(0, 13, PHONE)]),
+        (
+            "tél 0470123456 le 14/02/1961",
+            [(4, 14, PHONE), (18, 28, BIRTH_DATE)],
+            [(4, 14, PHONE), (18, 28, BIRTH_DATE)],
+        ),
+        # the date the assistant gives after a weekday is the appointment
+        ("mardi 17 mai 2022 à 14 h 30", [(6, 17, BIRTH_DATE)], []),
+        # guesses in a person's text only: 8-digit dates, references without their C
+        ("le 14021961", [(3, 11, BIRTH_DATE)], []),
+        ("le 22 9100013", [(3, 13, REFERENCE)], []),
+        ("n° 85073012345", [(3, 14, NUMBER)], []),
+    ],
+)
+def test_the_passes_run_in_order_and_the_first_one_wins(
+    text: str, user: list[tuple[int, int, str]], bot: list[tuple[int, int, str]]
+) -> None:
+    assert identifier_spans(text) == user
+    assert identifier_spans(text, bot=True) == bot
+
+
+@pytest.mark.parametrize("number", ["85.07.30-033.61", "85 07 30 033 61", "850730-03361"])
+def test_a_national_register_number_is_masked_whole(number):
+    assert redact_text(f"mon numéro national : {number}, merci") == (
+        "mon numéro national : [numéro], merci"
+    )

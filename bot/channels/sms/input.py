@@ -233,6 +233,25 @@ def _first(params: dict[str, list[str]], key: str) -> str | None:
     return values[0] if values else None
 
 
+def _num_media(params: dict[str, list[str]]) -> int:
+    """How many pictures or files came with the message (0 when the field is missing or not a
+    number: it only chooses which reply an empty message gets)."""
+    try:
+        return int(_first(params, "NumMedia") or "0")
+    except ValueError:
+        return 0
+
+
+def body_refusal(body: str, num_media: int) -> str | None:
+    """The reply to a message Rasa is not given, or None when it is: an empty body (a photo
+    alone is told that photos are not read) or one longer than MAX_BODY_CHARS."""
+    if not body:
+        return TEXT_MMS if num_media > 0 else TEXT_EMPTY
+    if len(body) > MAX_BODY_CHARS:
+        return TEXT_TOO_LONG
+    return None
+
+
 class SmsInput(InputChannel):
     """Twilio SMS webhook, answered with TwiML. See the module docstring."""
 
@@ -374,14 +393,9 @@ class SmsInput(InputChannel):
         del sender  # from here on, only the hash
 
         body = (_first(params, "Body") or "").strip()
-        try:
-            num_media = int(_first(params, "NumMedia") or "0")
-        except ValueError:
-            num_media = 0
-        if not body:
-            return twiml_response([TEXT_MMS if num_media > 0 else TEXT_EMPTY])
-        if len(body) > MAX_BODY_CHARS:
-            return twiml_response([TEXT_TOO_LONG])
+        refusal = body_refusal(body, _num_media(params))
+        if refusal is not None:
+            return twiml_response([refusal])
         text = await self._text_for_rasa(body, sender_hash)
         if not text:
             return twiml_response([TEXT_EMPTY])
@@ -395,17 +409,30 @@ class SmsInput(InputChannel):
             message_id=_first(params, "MessageSid") or None,
             metadata={"channel": CHANNEL_NAME, "sender_phone_hash": sender_hash},
         )
+        if not await self._handled(message, on_new_message):
+            return twiml_response([TEXT_FAILURE])
+        return await self._reply(collector, sender_hash)
+
+    async def _handled(
+        self, message: UserMessage, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> bool:
+        """Whether Rasa handled the message in time; if not, why is logged (never the text nor
+        the number) and the patient is to be sent the call centre."""
         try:
             await asyncio.wait_for(on_new_message(message), timeout=self.reply_timeout)
         except asyncio.TimeoutError:
             logger.error("sms: no answer within %.0f s; sent the call centre", self.reply_timeout)
-            return twiml_response([TEXT_FAILURE])
+            return False
         except Exception as exc:
             # Neither the text nor the number: the type is enough to look for the cause.
             logger.error("sms: handling the message failed (%s)", type(exc).__name__)
             logger.debug("sms: handling the message failed", exc_info=True)
-            return twiml_response([TEXT_FAILURE])
+            return False
+        return True
 
+    async def _reply(self, collector: SmsOutput, sender_hash: str) -> HTTPResponse:
+        """The TwiML of what Rasa answered; its numbered options are kept first, so that the
+        patient's digit reply can be read back as the option's payload."""
         options = collector.last_options()
         if options:
             await self._keep_options(sender_hash, options)
