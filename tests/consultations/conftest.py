@@ -8,24 +8,22 @@ from __future__ import annotations
 
 import csv
 import io
-import socket
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
 
 from bot.db import dispose_engines, get_engine
 from bot.settings import get_settings
+from tests.backends import PG_DB, PG_HOST, PG_PORT, PG_USER, postgres_admin
 
 DATA = Path(__file__).parent / "data"
 SAMPLE = DATA / "consultations-sample.csv"
 SAMPLE_ROWS = 24
 
-PG_HOST, PG_PORT, PG_DB, PG_USER = "127.0.0.1", 5432, "test", "postgres"
 
 HEADER = [
     "reference", "birth_date", "starts_at", "site", "service", "status", "new_starts_at",
@@ -72,36 +70,12 @@ def isolated_settings(
     return isolated_settings
 
 
-def _postgres_admin() -> Any:
-    """An autocommit connection to the test database, or the test fails with the reason."""
-    try:
-        socket.create_connection((PG_HOST, PG_PORT), timeout=1).close()
-    except OSError as exc:
-        pytest.fail(
-            f"PostgreSQL is not reachable at {PG_HOST}:{PG_PORT} ({exc}); these tests need it "
-            f"(trust auth, database {PG_DB!r}, user {PG_USER!r})",
-            pytrace=False,
-        )
-    import psycopg2
-
-    try:
-        admin = psycopg2.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname=PG_DB)
-    except psycopg2.OperationalError as exc:
-        pytest.fail(
-            f"PostgreSQL at {PG_HOST}:{PG_PORT}/{PG_DB} refuses the connection as {PG_USER!r}: "
-            f"{exc}",
-            pytrace=False,
-        )
-    admin.autocommit = True
-    return admin
-
-
 @contextmanager
 def postgres_schema_url(prefix: str = "test_consultations") -> Iterator[str]:
     """The URL of a new, empty schema of 127.0.0.1:5432/test (its `search_path`), dropped
     afterwards with everything in it, so that reruns start clean. Fails the test when
     PostgreSQL does not answer."""
-    admin = _postgres_admin()
+    admin = postgres_admin()
     schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
     with admin.cursor() as cur:
         cur.execute(f'CREATE SCHEMA "{schema}"')
