@@ -28,7 +28,7 @@ import yaml
 from bot.content.facts import read_facts
 from bot.content.render import Rendered, render_agent
 from bot.content.store import Answer, Content
-from bot.safety import EMERGENCY_INTENT
+from bot.safety import DANGER_ENTITY, EMERGENCY_INTENT
 
 logger = logging.getLogger(__name__)
 
@@ -219,8 +219,8 @@ def _slots(parse_result: dict[str, Any]) -> dict[str, str]:
     """The slots the answers' variants depend on (the kind of danger)."""
     slots: dict[str, str] = {}
     for entity in parse_result.get("entities") or []:
-        if entity.get("entity") == "danger" and entity.get("value"):
-            slots["danger"] = str(entity["value"])
+        if entity.get("entity") == DANGER_ENTITY and entity.get("value"):
+            slots[DANGER_ENTITY] = str(entity["value"])
     return slots
 
 
@@ -356,7 +356,7 @@ def build_suggestion(
         "intent_label": intent_label(main_intent.intent),
         "confidence": round(main_intent.confidence, 3),
         "emergency": main_intent.intent == EMERGENCY_INTENT,
-        "danger": slots.get("danger"),
+        "danger": slots.get(DANGER_ENTITY),
         "understood": main_intent.intent not in UNANSWERED_INTENTS,
         "answer": main["text"],
         "sources": main["sources"],

@@ -3,7 +3,7 @@ click, look a consultation up, sign out; no script or style blocked by the page'
 
 The real web app and a fake Rasa API (tests/agents/fake_rasa.py) run in a background thread;
 Debian's chromium and chromedriver drive the page (tests/browser/driver.py). Screenshot of the
-console with an answer and a lookup: /tmp/agent-console.png.
+console with an answer and a lookup: agent-console.png in the test's tmp_path.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from selenium.webdriver.chrome.webdriver import WebDriver
@@ -58,7 +59,7 @@ def console(agent, consultations, tracker_url: str) -> Iterator[Console]:  # noq
             driver.quit()
 
 
-def test_the_console_in_a_browser(console: Console) -> None:
+def test_the_console_in_a_browser(console: Console, tmp_path: Path) -> None:
     d, base = console.driver, console.url
     wait = WebDriverWait(d, WAIT)
 
@@ -101,7 +102,7 @@ def test_the_console_in_a_browser(console: Console) -> None:
     d.find_element(By.CSS_SELECTOR, "form[aria-label='Par référence'] button").click()
     result = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "table.record")))
     assert "Maréchal" in result.text and "C-22-9100001" in result.text and "annulée" in result.text
-    d.save_screenshot("/tmp/agent-console.png")
+    d.save_screenshot(str(tmp_path / "agent-console.png"))
     assert [e.action for e in audit_entries(agent=AGENT)][-1] is Action.LOOKUP_REFERENCE
 
     # Nothing blocked by the Content-Security-Policy, no script error.
