@@ -78,7 +78,7 @@ from bot.agents.suggest import (
 )
 from bot.content.render import format_long_date
 from bot.content.store import ContentStore
-from bot.db import as_utc
+from bot.db import as_utc, utcnow
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -203,7 +203,7 @@ async def _locked(request: Request, result: LoginResult, username: str) -> HTTPR
             "",
             f"{models.MAX_FAILED_LOGINS} mots de passe erronés",
         )
-    until = local_time(result.locked_until or models.utcnow()).strftime("%H:%M")
+    until = local_time(result.locked_until or utcnow()).strftime("%H:%M")
     return login_form(
         request,
         status=429,

@@ -51,7 +51,6 @@ from sqlalchemy.exc import IntegrityError
 from bot import db
 from bot.agents.passwords import DUMMY_HASH, hash_password, verify_password
 from bot.db import Base, Lockout, as_utc
-from bot.db import utcnow as utcnow  # re-exported: bot.agents.console uses models.utcnow
 
 USERNAME_MAX = 64
 USERNAME_RE = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
