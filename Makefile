@@ -11,7 +11,7 @@ MODEL     := models/crisis.tar.gz
 PYTHON310 ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.10 /usr/local/bin/python3.10 /usr/bin/python3.10; do \
 	  if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1; then command -v $$p; break; fi; done)
 
-TRAIN_INPUTS := config.yml $(shell find domain data bot/nlu bot/safety bot/policies bot/text.py -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
+TRAIN_INPUTS := config.yml $(shell find domain data corpus bot/nlu bot/safety bot/policies bot/text.py -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 PO_FILES     := $(wildcard locales/*/LC_MESSAGES/*.po)
 MO_FILES     := $(PO_FILES:.po=.mo)
 

@@ -22,8 +22,9 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
+from bot.content.catalog import settings_catalog
 from bot.content.render import render_for_channel
-from bot.content.store import settings_store
+from bot.safety import LANGUAGE_ENTITY
 
 logger = logging.getLogger(__name__)
 
@@ -31,9 +32,10 @@ logger = logging.getLogger(__name__)
 class ContentNaturalLanguageGenerator(NaturalLanguageGenerator):
     def __init__(self, endpoint_config: EndpointConfig | None = None, domain: Domain | None = None):
         self.domain = domain or Domain.empty()
-        self.store = settings_store(set(self.domain.responses))
+        self.catalog = settings_catalog(set(self.domain.responses))
         self.fallback = TemplatedNaturalLanguageGenerator(self.domain.responses)
-        self.store.current()  # load now: a broken file is reported at start-up
+        for store in self.catalog.stores.values():
+            store.current()  # load now: a broken file is reported at start-up
 
     async def generate(
         self,
@@ -42,16 +44,16 @@ class ContentNaturalLanguageGenerator(NaturalLanguageGenerator):
         output_channel: str,
         **kwargs: Any,
     ) -> dict[str, Any] | None:
-        content = self.store.current()
-        answer = content.get(utter_action) if content else None
-        if answer is not None:
+        # the conversation's language (the `language` slot), French when unknown; an answer
+        # that language does not have is said in French
+        found = self.catalog.answer(utter_action, tracker.get_slot(LANGUAGE_ENTITY))
+        if found is not None:
+            answer, content = found
             try:
                 data = answer.render_data(tracker.current_slot_values(), **kwargs)
                 # Rasa's output channel name picks the rendering: "sms" for our SMS channel,
                 # the web rendering for REST ("collector") and Socket.IO ("socketio").
-                return render_for_channel(
-                    data, output_channel, content.language if content else "fr"
-                )
+                return render_for_channel(data, output_channel, content.language)
             except (KeyError, ValueError, IndexError) as exc:
                 logger.error("answer %s could not be filled in: %s", utter_action, exc)
         else:

@@ -12,8 +12,10 @@ Why one graph node rather than five: Rasa runs its graph with Dask at every mess
 node costs the scheduling of a task (about 40 microseconds here) whatever the node does; these
 five steps do little each. Listed one by one in config.yml they gave the same results (the
 same components in the same order) at seven graph nodes per message instead of three
-(`make bench`, BENCHMARKS.md). Only the classifier learns; it keeps its model in this
-component's resource.
+(`make bench`, BENCHMARKS.md). Two models learn, both kept in this component's resource: the
+intent classifier, and the safety guard's danger detector (`bot.safety.detector`, trained on
+corpus/safety/ and the NLU examples; `fingerprint_addon` makes Rasa retrain when the corpus
+changes).
 
 Each step's options are set under its key in config.yml (`classifier`, `topic_booster`,
 `consultation_entities`, `fallback`, `emergency_guard`).
@@ -21,8 +23,10 @@ Each step's options are set under its key in config.yml (`classifier`, `topic_bo
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import joblib
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -30,13 +34,20 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.nlu.classifiers.fallback_classifier import FallbackClassifier
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.classifier import CrisisIntentClassifier
 from bot.nlu.consultation_entities import ConsultationEntityExtractor
 from bot.nlu.topic_booster import TopicBooster
+from bot.safety import detector
+from bot.safety.detector import DangerModel
 from bot.safety.guard import EmergencyGuard
+from bot.settings import ROOT
+
+DANGER_MODEL_FILE = "danger_model.joblib"
+DEFAULT_CORPUS = "corpus/safety"
 
 STEPS = ("classifier", "topic_booster", "consultation_entities", "fallback", "emergency_guard")
 
@@ -62,9 +73,12 @@ class CrisisNLU(GraphComponent, IntentClassifier, EntityExtractorMixin):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
+        danger_model: DangerModel | None = None,
     ) -> None:
         self._config = {**self.get_default_config(), **config}
         self.classifier = classifier
+        self._model_storage = model_storage
+        self._resource = resource
 
         def options(step: str) -> dict[str, Any]:
             return dict(self._config.get(step) or {})
@@ -75,8 +89,25 @@ class CrisisNLU(GraphComponent, IntentClassifier, EntityExtractorMixin):
             TopicBooster(options("topic_booster")),
             ConsultationEntityExtractor(options("consultation_entities")),
             FallbackClassifier(fallback_config),
-            EmergencyGuard(options("emergency_guard")),
+            EmergencyGuard(self._guard_config(self._config), danger_model),
         ]
+        self.guard: EmergencyGuard = self.steps[-1]
+
+    @staticmethod
+    def _guard_config(config: dict[str, Any]) -> dict[str, Any]:
+        options = dict(config.get("emergency_guard") or {})
+        options.pop("corpus", None)
+        return options
+
+    @staticmethod
+    def _corpus_dir(config: dict[str, Any]) -> Path:
+        corpus = (config.get("emergency_guard") or {}).get("corpus") or DEFAULT_CORPUS
+        return ROOT / corpus
+
+    @classmethod
+    def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
+        """The safety corpus is not training data Rasa sees: its hash joins the fingerprint."""
+        return detector.corpus_fingerprint(cls._corpus_dir(config))
 
     @staticmethod
     def _classifier_config(config: dict[str, Any]) -> dict[str, Any]:
@@ -107,11 +138,33 @@ class CrisisNLU(GraphComponent, IntentClassifier, EntityExtractorMixin):
         classifier = CrisisIntentClassifier.load(
             cls._classifier_config(config), model_storage, resource, execution_context
         )
-        return cls(config, classifier, model_storage, resource, execution_context)
+        danger_model = None
+        try:
+            with model_storage.read_from(resource) as directory:
+                danger_model = DangerModel(joblib.load(directory / DANGER_MODEL_FILE))
+        except (ValueError, FileNotFoundError):
+            pass  # a model trained without the detector: the patterns alone guard it
+        return cls(config, classifier, model_storage, resource, execution_context, danger_model)
 
     def train(self, training_data: TrainingData) -> Resource:
-        """Only the classifier learns (into this component's resource)."""
-        return self.classifier.train(training_data)
+        """The intent classifier and the danger detector learn, into this component's
+        resource."""
+        resource = self.classifier.train(training_data)
+        examples = [
+            (m.get(TEXT), m.get(INTENT))
+            for m in training_data.intent_examples
+            if m.get(TEXT) and m.get(INTENT)
+        ]
+        model = detector.train(
+            [
+                *detector.corpus_examples(self._corpus_dir(self._config)),
+                *detector.intent_examples(examples),
+            ]
+        )
+        with self._model_storage.write_to(self._resource) as directory:
+            joblib.dump(model.pipelines, directory / DANGER_MODEL_FILE)
+        self.guard.model = model
+        return resource
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data

@@ -16,11 +16,13 @@ from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.policies.rules import BoundedRulePolicy
-from bot.safety.policy import EmergencyPolicy
+from bot.safety import IF_SERIOUS_ACTION
+from bot.safety.policy import EmergencyPolicy, closing_line_due
 
 
 @DefaultV1Recipe.register(
@@ -61,4 +63,32 @@ class SafetyFirstRulePolicy(BoundedRulePolicy):
             self.emergency.predict_action_probabilities(tracker, domain, rule_only_data, **kwargs),
             super().predict_action_probabilities(tracker, domain, rule_only_data, **kwargs),
         ]
-        return DefaultPolicyPredictionEnsemble._best_policy_prediction(predictions, tracker, domain)
+        best = DefaultPolicyPredictionEnsemble._best_policy_prediction(predictions, tracker, domain)
+        return self._with_closing_line(best, tracker, domain)
+
+    def _with_closing_line(
+        self, best: PolicyPrediction, tracker: DialogueStateTracker, domain: Domain
+    ) -> PolicyPrediction:
+        """A near-miss's answer ends with "si la situation est grave maintenant : 112": when
+        the turn would end (action_listen), the closing line comes first (the rules then end
+        the turn after it, data/rules/safety.yml)."""
+        if (
+            best.max_confidence_index != domain.index_for_action(ACTION_LISTEN_NAME)
+            or IF_SERIOUS_ACTION not in domain.action_names_or_texts
+            or not closing_line_due(tracker)
+        ):
+            return best
+        probabilities = [0.0] * domain.num_actions
+        probabilities[domain.index_for_action(IF_SERIOUS_ACTION)] = 1.0
+        return PolicyPrediction(
+            probabilities,
+            best.policy_name,
+            policy_priority=best.policy_priority,
+            events=best.events,
+            optional_events=best.optional_events,
+            is_end_to_end_prediction=best.is_end_to_end_prediction,
+            is_no_user_prediction=best.is_no_user_prediction,
+            diagnostic_data=best.diagnostic_data,
+            hide_rule_turn=best.hide_rule_turn,
+            action_metadata=best.action_metadata,
+        )

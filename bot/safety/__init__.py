@@ -16,3 +16,16 @@ SUICIDE = "suicide"
 POISON = "poison"
 GENERAL = "general"
 DANGER_KINDS = (SUICIDE, POISON, GENERAL)
+# who is in danger, for the words of the 112 answer: the writer, someone with them, someone
+# far away (a farewell message from a friend who no longer answers)
+DANGER_WHO_ENTITY = "danger_who"
+SELF = "self"
+PRESENT = "present"
+FAR = "far"
+DANGER_WHO = (SELF, PRESENT, FAR)
+# a near-miss: danger words in a scope that is not a danger now (negation, past, animal...);
+# the answer to the question gets the closing line IF_SERIOUS_ACTION
+NEAR_MISS_ENTITY = "danger_scope"
+IF_SERIOUS_ACTION = "utter_if_serious_112"
+# the language of the message, when it can be told (bot/nlu/language.py)
+LANGUAGE_ENTITY = "language"

@@ -76,6 +76,9 @@ PATTERNS: dict[str, list[str]] = {
         r"(?:pris|avale|gobe) (?:\d+|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|vingt|"
         r"trente|quarante|cinquante|plein|beaucoup|plusieurs|une dizaine|une vingtaine)"
         r" {_W}{_DRUGS}",
+        # a whole pack swallowed ("avaler une plaquette entiere de mes anti epileptiques")
+        r"(?:pris|avale|avaler|gobe|ingere) (?:toute |tout )?(?:une|la|ma|sa|mon|son) "
+        r"(?:plaquette|boite entiere|boite complete)\b",
         r"intoxi(?:que|quee|ques|cation|ee)",
         r"(?:pris|prend|consomme|fume|sniffe|avale|injecte|gobe)\w* {_W}(?:de la |du |des |de l )?"
         r"(?:drogues?|cocaine|coke|heroine|ecstasy|mdma|ghb|ketamine|crack|speed|lsd|opium|"

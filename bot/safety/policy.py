@@ -21,10 +21,11 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.shared.core.constants import ACTION_DEACTIVATE_LOOP_NAME, ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.safety import EMERGENCY_ACTION, EMERGENCY_INTENT
+from bot.safety import EMERGENCY_ACTION, EMERGENCY_INTENT, IF_SERIOUS_ACTION, NEAR_MISS_ENTITY
 
 
 def next_safety_action(
@@ -38,6 +39,23 @@ def next_safety_action(
     if latest_action == EMERGENCY_ACTION and active_loop:
         return ACTION_DEACTIVATE_LOOP_NAME
     return None
+
+
+def closing_line_due(tracker: DialogueStateTracker) -> bool:
+    """Whether the turn's answer still needs the near-miss closing line ("si la situation est
+    grave maintenant : 112"): the user's message had danger words that are not a danger now
+    (the `danger_scope` entity of bot/safety/guard.py), and the line was not said since."""
+    message = tracker.latest_message
+    if message is None or not any(
+        e.get("entity") == NEAR_MISS_ENTITY for e in message.entities or []
+    ):
+        return False
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            return True
+        if isinstance(event, ActionExecuted) and event.action_name == IF_SERIOUS_ACTION:
+            return False
+    return True
 
 
 @DefaultV1Recipe.register(

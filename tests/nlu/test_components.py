@@ -45,7 +45,7 @@ def test_the_guard_names_the_kind_of_danger(tmp_path: Path, text: str, kind: str
     m = message(text, "nlu_fallback", 0.2)
     guard.process([m])
     assert m.get("intent")["name"] == "emergency"
-    assert m.get("entities")[-1]["value"] == kind
+    assert {e["entity"]: e["value"] for e in m.get("entities")}["danger"] == kind
 
 
 def test_the_guard_leaves_ordinary_questions_alone(tmp_path: Path) -> None:
@@ -60,7 +60,7 @@ def test_a_classifier_emergency_gets_the_general_words(tmp_path: Path) -> None:
     guard = EmergencyGuard.create({}, LocalModelStorage(tmp_path), Resource("g"), context())
     m = message("aidez moi vite", "emergency", 0.8)
     guard.process([m])
-    assert m.get("entities")[-1]["value"] == "general"
+    assert {e["entity"]: e["value"] for e in m.get("entities")}["danger"] == "general"
 
 
 def test_topic_correction_rules() -> None:
@@ -174,4 +174,4 @@ def test_the_pipeline_component_runs_the_steps_in_order(tmp_path: Path) -> None:
     assert irm.get("intent")["name"] == "radiology"
     assert gibberish.get("intent")["name"] == "nlu_fallback"  # the fallback step
     assert danger.get("intent") == {"name": "emergency", "confidence": 1.0}  # the guard, last
-    assert [e["entity"] for e in ref.get("entities")] == ["reference"]
+    assert "reference" in [e["entity"] for e in ref.get("entities")]
