@@ -14,12 +14,11 @@ No Rasa import.
 
 from __future__ import annotations
 
-import string
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.content.facts import find_phone_numbers
-from bot.content.store import Answer, Content, ContentStore
+from bot.content.store import Answer, Content, ContentStore, placeholders, settings_store
 
 REFERENCE_LANGUAGE = "fr"
 SAFETY_KEYS = frozenset({"utter_emergency", "utter_if_serious_112"})
@@ -62,23 +61,14 @@ def settings_catalog(domain_keys: set[str] | None = None) -> Catalog:
 
     settings = get_settings()
     stores = {
-        language: ContentStore(
-            path,
-            settings.content_dir / "facts.yml",
-            required_keys=required_keys(language, domain_keys or set()),
-            shared_copy=settings.var_dir / "content" / f"{language}-last-good.yml",
-        )
-        for language, path in language_files(settings.content_dir).items()
+        language: settings_store(required_keys(language, domain_keys or set()), language)
+        for language in language_files(settings.content_dir)
     }
     return Catalog(stores, reference=settings.language)
 
 
 def _texts(answer: Answer) -> list[str]:
     return [answer.text, *(v.text for v in answer.variants)]
-
-
-def _placeholders(text: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
 def translation_problems(reference: Content, translation: Content) -> list[str]:
@@ -101,6 +91,6 @@ def translation_problems(reference: Content, translation: Content) -> list[str]:
             label = "text" if i == 0 else f"variant {i}"
             if set(find_phone_numbers(mine)) != set(find_phone_numbers(theirs)):
                 problems.append(where + f"{label}: not the phone numbers of the French")
-            if _placeholders(mine) != _placeholders(theirs):
+            if placeholders(mine) != placeholders(theirs):
                 problems.append(where + f"{label}: not the placeholders of the French")
     return problems

@@ -113,7 +113,8 @@ def _key_lines(text: str) -> dict[str, int]:
     return lines
 
 
-def _placeholders(text: str) -> set[str]:
+def placeholders(text: str) -> set[str]:
+    """The {names} a text fills in."""
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
@@ -292,7 +293,7 @@ def _check_text(label: str, candidate: str, ctx: _TextContext, report: Report) -
 
     A text whose braces cannot be read is reported once and not checked further."""
     try:
-        names = _placeholders(candidate)
+        names = placeholders(candidate)
     except ValueError as exc:
         report(f"{label}: braces {{ }} are only for placeholders ({exc})")
         return
@@ -395,16 +396,20 @@ def domain_response_keys(domain_dir: Path) -> set[str]:
     return keys
 
 
-def settings_store(required_keys: set[str] | None = None) -> ContentStore:
-    """The store of the configured language's answers file (bot/settings.py)."""
+def settings_store(
+    required_keys: set[str] | None = None, language: str | None = None
+) -> ContentStore:
+    """The store of a language's answers file, by default the configured language's
+    (bot/settings.py)."""
     from bot.settings import get_settings
 
     settings = get_settings()
+    language = language or settings.language
     return ContentStore(
-        settings.content_file,
+        settings.content_dir / language / "answers.yml",
         settings.content_dir / "facts.yml",
         required_keys=required_keys,
-        shared_copy=settings.var_dir / "content" / f"{settings.language}-last-good.yml",
+        shared_copy=settings.var_dir / "content" / f"{language}-last-good.yml",
     )
 
 

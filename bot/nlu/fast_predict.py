@@ -83,7 +83,9 @@ class FastIntentModel:
             return None
         return cls(parts, model.coef_, model.intercept_, model.classes_)
 
-    def scores(self, text: str) -> np.ndarray:
+    def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """The columns of the n-grams of `text` the model knows, and their TF-IDF weights
+        (L2-normalised per vectorizer, as scikit-learn does)."""
         columns: list[np.ndarray] = []
         values: list[np.ndarray] = []
         for part in self.parts:
@@ -106,17 +108,29 @@ class FastIntentModel:
                 weights /= norm
             columns.append(idx + part.offset)
             values.append(weights)
+        if not columns:
+            return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.float64)
+        # every part's features together, for one gather and one product
+        return np.concatenate(columns), np.concatenate(values)
+
+    def scores_of(self, columns: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """The linear scores of each class for these features (`features`)."""
         scores = self.intercept.astype(np.float64, copy=True)
-        if columns:
-            # every part's features in one gather and one product
-            scores += np.concatenate(values) @ self.coef_by_feature[np.concatenate(columns)]
+        if len(columns):
+            scores += values @ self.coef_by_feature[columns]
         return scores
+
+    def scores(self, text: str) -> np.ndarray:
+        return self.scores_of(*self.features(text))
+
+    @staticmethod
+    def softmax(scores: np.ndarray) -> np.ndarray:
+        s = scores - scores.max()
+        np.exp(s, out=s)
+        return s / s.sum()
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         out = np.empty((len(texts), len(self.classes_)), dtype=np.float64)
         for i, text in enumerate(texts):
-            s = self.scores(text)
-            s -= s.max()
-            np.exp(s, out=s)
-            out[i] = s / s.sum()
+            out[i] = self.softmax(self.scores(text))
         return out

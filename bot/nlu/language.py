@@ -2,8 +2,9 @@
 Luxembourgish, or None when it cannot be told.
 
 py3langid (pinned in requirements.txt) ships its model inside its package: nothing is
-downloaded at run time. Restricted to the five languages served, it tells them apart on 98% of
-the safety corpus's messages (`tests/nlu/test_language.py`); on a message of a word or two
+downloaded at run time. Restricted to the five languages served, it names the right one for 97 to
+99% of the safety corpus's messages, 92% in Luxembourgish, sometimes taken for German
+(`tests/nlu/test_language.py`); on a message of a word or two
 ("merci", "ok", "hallo") it guesses, so a guess below `MIN_CONFIDENCE` or on a message shorter
 than `MIN_LETTERS` letters is no answer, and the conversation keeps its language.
 
@@ -17,7 +18,6 @@ import threading
 from typing import Any
 
 LANGUAGES = ("fr", "nl", "de", "en", "lb")
-DEFAULT_LANGUAGE = "fr"
 MIN_CONFIDENCE = 0.9
 MIN_LETTERS = 12
 

@@ -7,6 +7,7 @@ Rasa combines listed policies.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from rasa.core.featurizers.tracker_featurizers import TrackerFeaturizer
@@ -78,17 +79,7 @@ class SafetyFirstRulePolicy(BoundedRulePolicy):
             or not closing_line_due(tracker)
         ):
             return best
-        probabilities = [0.0] * domain.num_actions
-        probabilities[domain.index_for_action(IF_SERIOUS_ACTION)] = 1.0
-        return PolicyPrediction(
-            probabilities,
-            best.policy_name,
-            policy_priority=best.policy_priority,
-            events=best.events,
-            optional_events=best.optional_events,
-            is_end_to_end_prediction=best.is_end_to_end_prediction,
-            is_no_user_prediction=best.is_no_user_prediction,
-            diagnostic_data=best.diagnostic_data,
-            hide_rule_turn=best.hide_rule_turn,
-            action_metadata=best.action_metadata,
-        )
+        closing = copy.copy(best)  # the same policy, priority and events; another action
+        closing.probabilities = [0.0] * domain.num_actions
+        closing.probabilities[domain.index_for_action(IF_SERIOUS_ACTION)] = 1.0
+        return closing

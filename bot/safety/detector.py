@@ -36,7 +36,7 @@ import numpy as np
 import yaml
 
 from bot.nlu.fast_predict import FastIntentModel
-from bot.safety import FAR, GENERAL, POISON, PRESENT, SELF, SUICIDE
+from bot.safety import EMERGENCY_INTENT, GENERAL, POISON, SUICIDE
 from bot.safety.patterns import detect_danger
 from bot.text import strip_accents
 
@@ -46,9 +46,7 @@ ORDINARY = "ordinary"
 # the corpus's kinds -> the kinds the 112 answer has words for (self-harm: the suicide words,
 # with the prevention line)
 KINDS = {"suicide": SUICIDE, "self_harm": SUICIDE, "poison": POISON, "general": GENERAL}
-WHO = (SELF, PRESENT, FAR)
 DEFAULT_THRESHOLD = 0.42
-EMERGENCY_INTENT_NAME = "emergency"
 
 
 class Example(NamedTuple):
@@ -95,6 +93,12 @@ def tells_of_the_past(text: str) -> bool:
     return _PAST.search(prepare(text)) is not None
 
 
+# the markers `features_text` adds (words no language has)
+MARK_PREFIX = "zz"
+PATTERN_MARK = MARK_PREFIX + "pattern"
+PAST_MARK = MARK_PREFIX + "past"
+
+
 @dataclass(frozen=True)
 class Assessment:
     probability: float  # of a danger to life now
@@ -108,8 +112,11 @@ def features_text(text: str, pattern: str | None) -> str:
     """What the model reads: the prepared text, and two markers: the patterns matched, the
     message tells of the past. The model learns how much each weighs beside the words (the
     patterns also match "il n'a pas de douleur thoracique")."""
-    marks = (" zzpattern " if pattern else "") + (" zzpast " if tells_of_the_past(text) else "")
-    return prepare(text) + marks
+    prepared = prepare(text)
+    marks = (f"{PATTERN_MARK} " if pattern else "") + (
+        f"{PAST_MARK} " if _PAST.search(prepared) else ""
+    )
+    return prepared + marks
 
 
 class DangerModel:
@@ -133,36 +140,32 @@ class DangerModel:
         self._danger_columns = [i for i, _ in self._dangers]
         self._others = [(i, c) for i, c in enumerate(classes) if not c.startswith(DANGER_PREFIX)]
         self._who_classes = [str(c) for c in fast_who.classes_]
+        # the columns that are evidence: a known word (not a number, not a marker)
+        self._evidence = np.zeros(fast.coef.shape[1], dtype=bool)
+        for part in fast.parts:
+            for term, column in part.vocabulary.items():
+                if any(c.isalpha() for c in term) and not term.startswith(MARK_PREFIX):
+                    self._evidence[column + part.offset] = True
 
     def assess(self, text: str) -> Assessment:
         pattern = detect_danger(text)
         pattern_kind = pattern.kind if pattern else None
         prepared = features_text(text, pattern_kind)
-        if not self._knows_a_word(prepared):
+        columns, values = self._fast.features(prepared)
+        if not self._evidence[columns].any():
             # no word the model has seen ("xqzt blorp wvvk", "6/10/08": numbers are not words):
             # no evidence of anything, and the classes' priors alone must not make a danger
             return Assessment(0.0, GENERAL, ORDINARY, None, prepared)
-        probabilities = self._fast.predict_proba([prepared])[0]
+        probabilities = self._fast.softmax(self._fast.scores_of(columns, values))
         _, kind = max(self._dangers, key=lambda ik: probabilities[ik[0]])
         _, reason = max(self._others, key=lambda ic: probabilities[ic[0]])
         probability = float(probabilities[self._danger_columns].sum())
         return Assessment(probability, pattern_kind or kind, reason, pattern_kind, prepared)
 
-    def _knows_a_word(self, prepared: str) -> bool:
-        return any(
-            term in part.vocabulary and not term.startswith("zz") and any(c.isalpha() for c in term)
-            for part in self._fast.parts
-            for term in part.analyze(prepared)
-        )
-
     def who(self, assessment: Assessment) -> str:
         """Who is in danger (SELF, PRESENT or FAR): asked only of a danger, for its words."""
         scores = self._who.predict_proba([assessment.features])[0]
         return self._who_classes[int(np.argmax(scores))]
-
-    def probabilities(self, texts: Iterable[str]) -> np.ndarray:
-        """P(danger) of each text (for measurements)."""
-        return np.array([self.assess(t).probability for t in texts])
 
 
 def corpus_examples(corpus_dir: Path) -> Iterator[Example]:
@@ -180,7 +183,7 @@ def intent_examples(examples: Iterable[tuple[str, str]]) -> Iterator[Example]:
     words; who unknown: left out of the who model), everything else an ordinary message."""
     for text, intent in examples:
         plain = _ANNOTATION.sub(lambda m: m.group(1) or m.group(2), text)
-        if intent == EMERGENCY_INTENT_NAME:
+        if intent == EMERGENCY_INTENT:
             yield Example(plain, DANGER_PREFIX + GENERAL, None)
         else:
             yield Example(plain, ORDINARY, None)
@@ -215,12 +218,12 @@ def build_pipeline(random_seed: int = 0) -> Any:
 
 def train(examples: Iterable[Example]) -> DangerModel:
     items = list(examples)
-    texts = {id(e): features_text(e.text, _pattern_kind(e.text)) for e in items}
+    texts = [features_text(e.text, _pattern_kind(e.text)) for e in items]
     danger = build_pipeline()
-    danger.fit([texts[id(e)] for e in items], [e.label for e in items])
+    danger.fit(texts, [e.label for e in items])
     who = build_pipeline()
-    with_who = [e for e in items if e.who]
-    who.fit([texts[id(e)] for e in with_who], [e.who for e in with_who])
+    with_who = [(t, e.who) for t, e in zip(texts, items) if e.who]
+    who.fit([t for t, _ in with_who], [w for _, w in with_who])
     return DangerModel({"danger": danger, "who": who})
 
 
